@@ -1,0 +1,1 @@
+"""Scores (RFM, CLV, P(alive), churn risk), recommendations, reports and charts."""

@@ -1,0 +1,1 @@
+"""Segments, cross-channel campaigns and journeys, templates, the outbox, contact pressure, leads."""

@@ -1,0 +1,1 @@
+"""Every contact on every channel: the timeline, conversations, cases, inbound adapters and outbound transports."""

@@ -1,0 +1,86 @@
+"""The four staff roles and the permissions each one holds.
+
+Roles are Django groups whose permissions are kept here, in code, and written to the database after
+every ``migrate`` (so a deployment cannot drift from what the tests check). Later issues add their
+apps' permissions to these lists.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps as global_apps
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.utils.translation import gettext_lazy as _
+
+AGENT = "Agent"
+SUPERVISOR = "Supervisor"
+MARKETER = "Marketer"
+ADMIN = "Admin"
+
+ROLE_DESCRIPTIONS = {
+    AGENT: _("Sales and service agents: find customers, log contacts, work cases and leads."),
+    SUPERVISOR: _("Team leads: everything an agent does, plus queues, SLAs and team dashboards."),
+    MARKETER: _("Marketing: segments, campaigns, templates and their results."),
+    ADMIN: _("Administrators: staff accounts, roles, settings, operations and every screen."),
+}
+
+_AGENT = ["crm.use_agent_console", "crm.use_api_tokens"]
+_SUPERVISOR = [*_AGENT, "crm.supervise_team", "crm.view_analytics", "crm.view_user"]
+_MARKETER = ["crm.use_marketing", "crm.view_analytics", "crm.use_api_tokens"]
+_ADMIN = sorted(
+    {
+        *_SUPERVISOR,
+        *_MARKETER,
+        "crm.view_operations",
+        "crm.add_user",
+        "crm.change_user",
+        "crm.view_user",
+        "crm.view_apitoken",
+        "crm.change_apitoken",
+        "auth.view_group",
+        "django_celery_beat.view_periodictask",
+        "django_celery_beat.change_periodictask",
+        "django_celery_beat.add_periodictask",
+        "django_celery_beat.view_intervalschedule",
+        "django_celery_beat.view_crontabschedule",
+        "django_celery_beat.add_intervalschedule",
+        "django_celery_beat.add_crontabschedule",
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+    }
+)
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    AGENT: _AGENT,
+    SUPERVISOR: _SUPERVISOR,
+    MARKETER: _MARKETER,
+    ADMIN: _ADMIN,
+}
+
+
+@transaction.atomic
+def roles_sync(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Create the role groups and set their permissions to exactly ``ROLE_PERMISSIONS``.
+
+    Raises ``LookupError`` naming a permission that does not exist (a typo, or a model not migrated).
+    """
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    for role, names in ROLE_PERMISSIONS.items():
+        wanted = set()
+        for name in names:
+            app_label, codename = name.split(".")
+            try:
+                wanted.add(
+                    Permission.objects.using(using).get(content_type__app_label=app_label, codename=codename)
+                )
+            except Permission.DoesNotExist:
+                raise LookupError(f"Role {role!r} names the permission {name!r}, which does not exist.") from None
+        group, _created = Group.objects.using(using).get_or_create(name=role)
+        group.permissions.set(wanted)
+
+
+def roles_sync_after_migrate(sender, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
+    roles_sync(using=using)

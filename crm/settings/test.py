@@ -1,0 +1,25 @@
+"""Settings for the test suite: the same as production-like settings, plus isolation from ``make run``.
+
+Tests use their own Redis database (1) on the embedded Redis, so a running ``make run`` worker never
+takes a test's task, and Celery runs tasks in-process unless a test starts a real worker.
+"""
+
+import os
+
+from crm.envparse import celery_urls_from_redis_url
+from crm.settings import *  # noqa: F403
+from crm.settings import CACHES, _embedded
+
+if _embedded is not None and not os.environ.get("REDIS_URL"):
+    REDIS_URL = _embedded.redis_url(db=1)
+    CACHES["default"]["LOCATION"] = REDIS_URL
+    CELERY_BROKER_URL, CELERY_RESULT_BACKEND = celery_urls_from_redis_url(REDIS_URL)
+
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+CACHES["default"]["KEY_PREFIX"] = f"relais-test-{_worker}"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,11 @@
+"""Operational tasks of the project package."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="crm.ping_task", acks_late=True, ignore_result=False)
+def ping_task() -> str:
+    """Answer "pong": the health check's round trip through the broker and a worker."""
+    return "pong"

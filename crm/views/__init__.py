@@ -1,0 +1,1 @@
+"""HTML views of the project package (staff shell, accounts, operations)."""

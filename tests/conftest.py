@@ -1,0 +1,68 @@
+"""Fixtures shared by the whole suite: staff in each role, a browser on Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from crm import roles
+from tests.factories import UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; Django must allow ORM calls there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_unconfigure(config):
+    """Stop the embedded servers if this test session started them (the xdist controller only)."""
+    if hasattr(config, "workerinput"):
+        return
+    from crm import embedded
+
+    if embedded.started_by_this_process:
+        embedded.EmbeddedServices().stop()
+
+
+@pytest.fixture
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture
+def make_staff(db):
+    def make(role: str | None = None, **fields):
+        return UserFactory(role=role, **fields)
+
+    return make
+
+
+@pytest.fixture
+def agent(make_staff):
+    return make_staff(roles.AGENT, username="agent.test")
+
+
+@pytest.fixture
+def supervisor(make_staff):
+    return make_staff(roles.SUPERVISOR, username="supervisor.test")
+
+
+@pytest.fixture
+def marketer(make_staff):
+    return make_staff(roles.MARKETER, username="marketer.test")
+
+
+@pytest.fixture
+def admin_staff(make_staff):
+    return make_staff(roles.ADMIN, username="admin.test", is_staff=True)
