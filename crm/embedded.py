@@ -82,7 +82,7 @@ class EmbeddedServices:
         self.root.mkdir(parents=True, exist_ok=True)
         with self._lock:
             socket_dir, port = self._start_postgres()
-            self._start_redis()
+            self.start_redis()
         return Endpoints(postgres_socket_dir=socket_dir, postgres_port=port, redis_socket=self.redis_socket)
 
     def stop(self) -> list[str]:
@@ -91,7 +91,7 @@ class EmbeddedServices:
             return []
         stopped = []
         with self._lock:
-            if self._stop_redis():
+            if self.stop_redis():
                 stopped.append("redis")
             if self._stop_postgres():
                 stopped.append("postgres")
@@ -146,6 +146,11 @@ class EmbeddedServices:
             "starting a new server on the same data."
         )
         pidfile.unlink()
+        # The socket's lock file names the same dead pid; PostgreSQL refuses to start while a process
+        # with that pid exists, and a killed server can linger as a zombie nobody reaps.
+        for lock in self.pgdata.glob(".s.PGSQL.*.lock"):
+            lock.unlink(missing_ok=True)
+            Path(str(lock)[: -len(".lock")]).unlink(missing_ok=True)
 
     def _ensure_database(self, socket_dir: Path, port: int) -> None:
         marker = self.pgdata / ".relais_database"
@@ -189,7 +194,8 @@ class EmbeddedServices:
         except (redis.ConnectionError, redis.TimeoutError):
             return False
 
-    def _start_redis(self) -> None:
+    def start_redis(self) -> None:
+        """Start Redis alone (tests use it to run a private broker they can stop and restart)."""
         if len(str(self.redis_socket)) > MAX_SOCKET_PATH:
             raise EmbeddedServiceError(
                 f"The Redis socket path {self.redis_socket} is longer than {MAX_SOCKET_PATH} characters; "
@@ -231,7 +237,8 @@ class EmbeddedServices:
             tail = self.redis_log.read_text()[-2000:] if self.redis_log.exists() else ""
             raise EmbeddedServiceError(f"The embedded Redis did not answer on {self.redis_socket}. Log:\n{tail}")
 
-    def _stop_redis(self) -> bool:
+    def stop_redis(self) -> bool:
+        """Stop Redis if it runs; return whether it did."""
         pid = self._redis_pid_if_alive()
         if pid is None:
             return False

@@ -83,4 +83,7 @@ def roles_sync(*, using: str = DEFAULT_DB_ALIAS) -> None:
 
 
 def roles_sync_after_migrate(sender, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
+    from crm.schedule import schedule_sync
+
     roles_sync(using=using)
+    schedule_sync(using=using)

@@ -9,3 +9,12 @@ from celery import shared_task
 def ping_task() -> str:
     """Answer "pong": the health check's round trip through the broker and a worker."""
     return "pong"
+
+
+@shared_task(name="crm.clear_expired_sessions_task", acks_late=True)
+def clear_expired_sessions_task() -> None:
+    """Delete expired sessions (Django's ``clearsessions``); idempotent."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    Session.objects.filter(expire_date__lt=timezone.now()).delete()

@@ -34,7 +34,7 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[dict[str, str]]]:
         for key, value in detail.items():
             fields.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
     elif isinstance(detail, list):
-        if all(isinstance(item, exceptions.ErrorDetail) or isinstance(item, str) for item in detail):
+        if all(isinstance(item, (exceptions.ErrorDetail, str)) for item in detail):
             fields[prefix or "non_field_errors"] = [
                 {"code": getattr(item, "code", "invalid"), "message": str(item)} for item in detail
             ]

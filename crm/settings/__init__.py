@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import warnings
 from pathlib import Path
+from urllib.parse import unquote
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -151,6 +152,8 @@ if DATABASE_URL:
         DATABASES = {"default": env.db_url_config(DATABASE_URL)}
     except Exception as exc:  # django-environ raises several kinds on a malformed URL
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
+    # A unix-socket folder may be given percent-encoded as the host (postgres://%2Frun%2Fpostgresql/db).
+    DATABASES["default"]["HOST"] = unquote(DATABASES["default"]["HOST"])
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://...); Relais needs PostgreSQL 15+.")
 else:
@@ -297,7 +300,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ["default", "segments", "sends", "analytics", "webhooks", "imports"]
+
 CELERY_TASK_ROUTES = {
     "customers.import_*": {"queue": "imports"},
     "campaigns.segment_*": {"queue": "segments"},

@@ -20,5 +20,5 @@ def team(request):
     return render(
         request,
         "crm/team.html",
-        {"page": page, "role": role, "roles": list(ROLE_PERMISSIONS), "counts": selectors.staff_counts_by_role()},
+        {"page": page, "role": role, "roles": list(selectors.staff_counts_by_role().items())},
     )

@@ -1,0 +1,5 @@
+"""``python -m bench``: run the registered benchmarks (``--only NAME``, ``--scale N``, ``--no-write``)."""
+
+from bench.run import main
+
+raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""The jobs Celery beat runs by default, written to django-celery-beat's tables after ``migrate``.
+
+Entries are created when missing and otherwise left alone, so an admin's change in the admin (a new
+time, a disabled job) survives deployments. Later issues add their jobs to ``DEFAULT_JOBS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import DEFAULT_DB_ALIAS
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    task: str
+    crontab: dict[str, str]
+    queue: str = "default"
+    description: str = ""
+
+
+DEFAULT_JOBS = [
+    Job(
+        name="Clear expired sessions",
+        task="crm.clear_expired_sessions_task",
+        crontab={"minute": "17", "hour": "3"},
+        description="Deletes expired sign-in sessions every night at 03:17 (Europe/Paris).",
+    ),
+]
+
+
+def schedule_sync(*, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Create the default jobs that do not exist yet; return how many were created."""
+    from django.conf import settings
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    created = 0
+    for job in DEFAULT_JOBS:
+        if PeriodicTask.objects.using(using).filter(name=job.name).exists():
+            continue
+        crontab, _ = CrontabSchedule.objects.using(using).get_or_create(**job.crontab, timezone=settings.TIME_ZONE)
+        PeriodicTask.objects.using(using).create(
+            name=job.name, task=job.task, crontab=crontab, queue=job.queue, description=job.description
+        )
+        created += 1
+    return created

@@ -1,0 +1,99 @@
+"""Who may open what: one row per named URL, one expected status per kind of visitor.
+
+A URL added without a row here fails ``test_it_has_a_rule_for_every_url``, so nothing ships without an
+access rule. Django's admin (its own ``admin_view`` checks) is the only namespace left out.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from crm.access import declared_access
+from crm.roles import ADMIN, AGENT, MARKETER, SUPERVISOR
+
+VISITORS = ["anonymous", "norole", AGENT, SUPERVISOR, MARKETER, ADMIN]
+LOGIN = 302  # anonymous visitors are sent to the sign-in page
+PUBLIC = {200, 503}  # /health/ answers 503 in the test run: no beat process is ticking
+
+
+def row(anonymous, norole, agent, supervisor, marketer, admin):
+    return dict(zip(VISITORS, [anonymous, norole, agent, supervisor, marketer, admin], strict=True))
+
+
+EVERY_STAFF = row(LOGIN, 200, 200, 200, 200, 200)
+
+# name: (method, kwargs, expected statuses)
+ACCESS = {
+    "home": ("get", {}, EVERY_STAFF),
+    "account": ("get", {}, EVERY_STAFF),
+    "password_change": ("get", {}, EVERY_STAFF),
+    "password_change_done": ("get", {}, EVERY_STAFF),
+    "api_tokens": ("get", {}, row(LOGIN, 403, 200, 200, 200, 200)),
+    "api_token_revoke": ("post", {"pk": 999999}, row(LOGIN, 403, 404, 404, 404, 404)),
+    "team": ("get", {}, row(LOGIN, 403, 403, 200, 403, 200)),
+    "operations": ("get", {}, row(LOGIN, 403, 403, 403, 403, 200)),
+    "metrics": ("get", {}, row(403, 403, 403, 403, 403, 200)),
+    "health": ("get", {}, row(PUBLIC, PUBLIC, PUBLIC, PUBLIC, PUBLIC, PUBLIC)),
+    "login": ("get", {}, row(200, 302, 302, 302, 302, 302)),
+    "logout": ("post", {}, row(302, 302, 302, 302, 302, 302)),
+    "set_language": ("post", {}, row(302, 302, 302, 302, 302, 302)),
+    "javascript_catalog": ("get", {}, row(200, 200, 200, 200, 200, 200)),
+    "password_reset": ("get", {}, row(200, 200, 200, 200, 200, 200)),
+    "password_reset_done": ("get", {}, row(200, 200, 200, 200, 200, 200)),
+    "password_reset_confirm": ("get", {"uidb64": "MQ", "token": "bad-token"}, row(200, 200, 200, 200, 200, 200)),
+    "password_reset_complete": ("get", {}, row(200, 200, 200, 200, 200, 200)),
+    "api_schema": ("get", {}, row(200, 200, 200, 200, 200, 200)),
+    "api_docs": ("get", {}, row(200, 200, 200, 200, 200, 200)),
+}
+
+
+def _named_patterns(patterns=None, namespace=""):
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _named_patterns(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}", entry
+
+
+def test_it_has_a_rule_for_every_url():
+    names = {name for name, _ in _named_patterns()}
+    missing = sorted(names - ACCESS.keys())
+    assert not missing, f"URLs without an access rule in this table: {missing}"
+    stale = sorted(ACCESS.keys() - names)
+    assert not stale, f"Rules for URLs that no longer exist: {stale}"
+
+
+def test_it_declares_access_on_every_html_view():
+    undeclared = []
+    for name, pattern in _named_patterns():
+        callback = pattern.callback
+        is_api = hasattr(callback, "cls")  # DRF views declare permission_classes instead
+        if not is_api and declared_access(callback) is None:
+            undeclared.append(name)
+    assert not undeclared, f"Views without crm.access decorator: {undeclared}"
+
+
+@pytest.fixture
+def visitor(request, client, make_staff):
+    kind = request.param
+    if kind != "anonymous":
+        user = make_staff(None if kind == "norole" else kind, username=f"visitor-{kind.lower()}",
+                          is_staff=kind == ADMIN)  # fmt: skip
+        client.force_login(user)
+    return kind
+
+
+@pytest.mark.parametrize("visitor", VISITORS, indirect=True)
+@pytest.mark.parametrize("name", sorted(ACCESS))
+def test_each_visitor_gets_the_expected_status(name, visitor, client):
+    method, kwargs, expected = ACCESS[name]
+    response = getattr(client, method)(reverse(name, kwargs=kwargs or None))
+    wanted = expected[visitor]
+    allowed = wanted if isinstance(wanted, set) else {wanted}
+    assert response.status_code in allowed, f"{visitor} on {name}: {response.status_code}, expected {wanted}"
+    if response.status_code == 403:
+        assert b"nav-link" not in response.content or b"Access denied" in response.content or visitor == "anonymous"
