@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django_celery_beat.schedulers import DatabaseScheduler
 
 BEAT_TICK_KEY = "relais:beat:last_tick"
+logger = logging.getLogger("relais.beat")
 
 
 def beat_last_tick() -> float | None:
@@ -26,6 +28,6 @@ class RelaisDatabaseScheduler(DatabaseScheduler):
             from crm.redis import redis_client
 
             redis_client().set(BEAT_TICK_KEY, repr(time.time()), ex=24 * 3600)
-        except Exception:  # noqa: BLE001 - a Redis outage must not stop the schedule itself
-            pass
+        except Exception as exc:  # noqa: BLE001 - a Redis outage must not stop the schedule itself
+            logger.warning("beat could not record its heartbeat in Redis: %s", exc)
         return interval

@@ -16,6 +16,9 @@ SUPERVISOR = "Supervisor"
 MARKETER = "Marketer"
 ADMIN = "Admin"
 
+# Role names are stored in English (they are group names); these entries make them translatable.
+ROLE_LABELS = {AGENT: _("Agent"), SUPERVISOR: _("Supervisor"), MARKETER: _("Marketer"), ADMIN: _("Admin")}
+
 ROLE_DESCRIPTIONS = {
     AGENT: _("Sales and service agents: find customers, log contacts, work cases and leads."),
     SUPERVISOR: _("Team leads: everything an agent does, plus queues, SLAs and team dashboards."),
@@ -73,9 +76,7 @@ def roles_sync(*, using: str = DEFAULT_DB_ALIAS) -> None:
         for name in names:
             app_label, codename = name.split(".")
             try:
-                wanted.add(
-                    Permission.objects.using(using).get(content_type__app_label=app_label, codename=codename)
-                )
+                wanted.add(Permission.objects.using(using).get(content_type__app_label=app_label, codename=codename))
             except Permission.DoesNotExist:
                 raise LookupError(f"Role {role!r} names the permission {name!r}, which does not exist.") from None
         group, _created = Group.objects.using(using).get_or_create(name=role)

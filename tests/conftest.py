@@ -41,6 +41,14 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
+def client():
+    """Django's test client, asking for English (the default language is French) unless a test says."""
+    from django.test import Client
+
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture
 def make_staff(db):
     def make(role: str | None = None, **fields):
         return UserFactory(role=role, **fields)

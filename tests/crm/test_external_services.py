@@ -62,10 +62,8 @@ def test_it_migrates_and_serves_on_external_servers(external_database, tmp_path)
         "cache.set('relais-ext-probe', 'ok'); print(cache.get('relais-ext-probe'));"
         "print(Client(HTTP_HOST='127.0.0.1').get('/accounts/login/').status_code)"
     )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", script], env=env, cwd=BASE_DIR, capture_output=True, text=True,
-        timeout=120,
-    )  # fmt: skip
+    command = [sys.executable, "manage.py", "shell", "--no-imports", "-c", script]
+    result = subprocess.run(command, env=env, cwd=BASE_DIR, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["ok", "200"]
     assert redis.Redis.from_url("redis://127.0.0.1:6379/14").get("relais:1:relais-ext-probe") is not None

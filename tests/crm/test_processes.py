@@ -1,7 +1,8 @@
 """The real processes: production web server, Celery worker and beat on a private Redis.
 
-One stack for this module (tests run in file order; the last one stops the worker), on the test database: /health/ must say 200 with everything up, 503 naming
-Redis when Redis stops, and 200 again once Redis is back, without restarting anything else.
+One stack for this module, on the test database (tests run in file order; the last one stops the
+worker): /health/ must say 200 with everything up, 503 naming Redis when Redis stops, and 200
+again once Redis is back, without restarting anything else.
 """
 
 from __future__ import annotations

@@ -46,9 +46,15 @@ def test_a_bad_value_stops_start_up_and_names_the_variable(overrides, message):
 
 
 def test_a_development_secret_key_is_generated_once_into_var(tmp_path):
-    env = process_env(DEBUG="true", RELAIS_VAR_DIR=str(tmp_path), DATABASE_URL="postgres://u@h/d", REDIS_URL="redis://h")
-    first = run_manage("shell", "--no-imports", "-c", "from django.conf import settings; print(settings.SECRET_KEY)", env=env)
-    second = run_manage("shell", "--no-imports", "-c", "from django.conf import settings; print(settings.SECRET_KEY)", env=env)
+    env = process_env(
+        DEBUG="true", RELAIS_VAR_DIR=str(tmp_path), DATABASE_URL="postgres://u@h/d", REDIS_URL="redis://h"
+    )
+    first = run_manage(
+        "shell", "--no-imports", "-c", "from django.conf import settings; print(settings.SECRET_KEY)", env=env
+    )
+    second = run_manage(
+        "shell", "--no-imports", "-c", "from django.conf import settings; print(settings.SECRET_KEY)", env=env
+    )
     assert first.returncode == 0, first.stderr
     key = first.stdout.strip()
     assert len(key) >= 50
