@@ -38,6 +38,7 @@ _ADMIN = sorted(
         "crm.change_user",
         "crm.view_user",
         "crm.view_apitoken",
+        "crm.add_apitoken",
         "crm.change_apitoken",
         "auth.view_group",
         "django_celery_beat.view_periodictask",

@@ -35,7 +35,7 @@ def pytest_unconfigure(config):
         embedded.EmbeddedServices().stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
 

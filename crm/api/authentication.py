@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions
 
 from crm.models import ApiToken
 
@@ -47,25 +47,3 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Token realm="api"'
-
-
-class HasPermission(permissions.BasePermission):
-    """Allow a signed-in, active caller holding the Django permission ``perm`` ("app_label.codename").
-
-    Used as ``permission_classes = [HasPermission("crm.view_user")]``: DRF instantiates each entry
-    of ``permission_classes``, so an instance returns itself when called. Anonymous callers get 401,
-    callers without the permission 403 (DRF decides which from the authentication result).
-    """
-
-    def __init__(self, perm: str) -> None:
-        self.perm = perm
-
-    def __call__(self) -> HasPermission:
-        return self
-
-    def __repr__(self) -> str:
-        return f"HasPermission({self.perm!r})"
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_active and user.has_perm(self.perm))

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm import services
-from crm.api.authentication import HasPermission
+from crm.api.permissions import HasPermission, SessionOnly
 from crm.api.serializers import (
     ApiTokenCreatedOutputSerializer,
     ApiTokenCreateInputSerializer,
@@ -59,7 +59,10 @@ class MeApi(APIView):
     ),
     post=extend_schema(
         summary=_("Create an API token"),
-        description=_("The response carries the secret key; it is never returned again."),
+        description=_(
+            "The response carries the secret key; it is never returned again. Needs a signed-in browser "
+            "session: a request authenticated by a token gets 403."
+        ),
         request=ApiTokenCreateInputSerializer,
         responses={201: ApiTokenCreatedOutputSerializer},
         tags=["account"],
@@ -74,6 +77,11 @@ class ApiTokenListCreateApi(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[ApiToken]:
         return ApiToken.objects.filter(user=self.request.user)
+
+    def get_permissions(self):
+        # Creating a key needs a person at a browser: a leaked key must not be able to mint more.
+        extra = [SessionOnly()] if self.request.method == "POST" else []
+        return [*super().get_permissions(), *extra]
 
     def post(self, request: Request) -> Response:
         serializer = ApiTokenCreateInputSerializer(data=request.data)

@@ -155,7 +155,9 @@ if DATABASE_URL:
     # A unix-socket folder may be given percent-encoded as the host (postgres://%2Frun%2Fpostgresql/db).
     DATABASES["default"]["HOST"] = unquote(DATABASES["default"]["HOST"])
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://...); Relais needs PostgreSQL 15+.")
+        raise ImproperlyConfigured(
+            "DATABASE_URL must point to PostgreSQL (postgres://...); Relais needs PostgreSQL 15+."
+        )
 else:
     DATABASES = {"default": _embedded.database_settings()}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", default=60)
@@ -228,7 +230,9 @@ EMAIL_URL = env_str("EMAIL_URL", default="consolemail://")
 try:
     vars().update(env.email_url_config(EMAIL_URL))
 except Exception as exc:
-    raise ImproperlyConfigured(f"EMAIL_URL is not a valid email URL (smtp://, smtp+tls://, consolemail://): {exc}") from exc
+    raise ImproperlyConfigured(
+        f"EMAIL_URL is not a valid email URL (smtp://, smtp+tls://, consolemail://): {exc}"
+    ) from exc
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="Relais <relais@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10
@@ -266,14 +270,20 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["crm.api.throttling.ApiTokenRateThrottle", "crm.api.throttling.SessionUserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "crm.api.throttling.ApiTokenRateThrottle",
+        "crm.api.throttling.SessionUserRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "token": env_str("API_TOKEN_RATE", default="6000/min"),
         "user": env_str("API_USER_RATE", default="3000/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "crm.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "crm.api.errors.exception_handler",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

@@ -44,6 +44,10 @@ ACCESS = {
     "password_reset_confirm": ("get", {"uidb64": "MQ", "token": "bad-token"}, row(200, 200, 200, 200, 200, 200)),
     "password_reset_complete": ("get", {}, row(200, 200, 200, 200, 200, 200)),
     "api_schema": ("get", {}, row(200, 200, 200, 200, 200, 200)),
+    "api_v1_me": ("get", {}, row(401, 200, 200, 200, 200, 200)),
+    "api_v1_tokens": ("get", {}, row(401, 403, 200, 200, 200, 200)),
+    "api_v1_token": ("delete", {"id": 999999}, row(401, 403, 404, 404, 404, 404)),
+    "api_v1_staff": ("get", {}, row(401, 403, 403, 200, 403, 200)),
     "api_docs": ("get", {}, row(200, 200, 200, 200, 200, 200)),
 }
 

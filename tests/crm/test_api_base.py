@@ -248,3 +248,28 @@ def test_it_lets_a_custom_role_with_view_user_read_the_directory(client, make_st
     assert client.get(STAFF_URL).status_code == 200
     # ... but no API tokens: that takes crm.use_api_tokens.
     assert_error(client.get(reverse("api_v1_tokens")), 403, "permission_denied")
+
+
+def test_an_unknown_api_path_answers_in_the_error_format(client, db):
+    response = client.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_an_unknown_html_path_renders_the_404_page(client, agent):
+    client.force_login(agent)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
+
+
+def test_a_token_cannot_mint_another_token(client, agent):
+    from crm.services import api_token_create
+
+    _token, key = api_token_create(user=agent, name="CI", acting_user=agent)
+    response = client.post(
+        "/api/v1/tokens/", {"name": "sneaky"}, content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}"
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+    assert agent.api_tokens.count() == 1
