@@ -57,9 +57,8 @@ TEAM_SIZE = {roles.AGENT: 14, roles.SUPERVISOR: 2, roles.MARKETER: 3}
 @transaction.atomic
 def seed_staff(options: DemoOptions) -> str:
     """Create the demo logins and a French-first team of agents, supervisors and marketers."""
-    from faker import Faker
-
     from django.contrib.auth.hashers import make_password
+    from faker import Faker
 
     User = get_user_model()
     # One hash for every demo account: hashing 20+ passwords would add seconds to the first start.

@@ -15,11 +15,7 @@ SHARED_PROCESSORS = [
 
 def logging_config(*, fmt: str, level: str) -> dict:
     """Return a ``LOGGING`` dict that routes stdlib and structlog records through one renderer."""
-    renderer = (
-        structlog.processors.JSONRenderer()
-        if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
-    )
+    renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[
             *SHARED_PROCESSORS,

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.api.errors import ApplicationError
+from crm.errors import ApplicationError
 from crm.models import ApiToken
 
 logger = logging.getLogger("relais.tokens")

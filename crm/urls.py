@@ -65,4 +65,3 @@ urlpatterns = [
 
 handler403 = "crm.views.errors.permission_denied"
 handler404 = "crm.views.errors.page_not_found"
-

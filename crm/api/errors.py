@@ -16,16 +16,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from crm.errors import ApplicationError
 
-class ApplicationError(Exception):
-    """A domain rule refused the request (raised by services; 400 unless ``status`` says otherwise)."""
-
-    def __init__(self, code: str, message: str, *, field: str | None = None, status_code: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-        self.status_code = status_code
+__all__ = ["ApplicationError", "error_body", "error_response", "exception_handler"]
 
 
 def _flatten(detail, prefix: str = "") -> dict[str, list[dict[str, str]]]:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from crm import services
 from crm.access import staff_view
-from crm.api.errors import ApplicationError
+from crm.errors import ApplicationError
 from crm.models import ApiToken
 
 

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from crm import roles, services
-from crm.api.errors import ApplicationError
+from crm.errors import ApplicationError
 from crm.models import ApiToken
 
 TOKENS_URL = "/api/v1/tokens/"
