@@ -79,6 +79,7 @@ class EmbeddedServices:
 
     def start(self) -> Endpoints:
         """Start both servers unless they already run; return where they answer."""
+        self._check_socket_path()
         self.root.mkdir(parents=True, exist_ok=True)
         with self._lock:
             socket_dir, port = self._start_postgres()
@@ -196,11 +197,7 @@ class EmbeddedServices:
 
     def start_redis(self) -> None:
         """Start Redis alone (tests use it to run a private broker they can stop and restart)."""
-        if len(str(self.redis_socket)) > MAX_SOCKET_PATH:
-            raise EmbeddedServiceError(
-                f"The Redis socket path {self.redis_socket} is longer than {MAX_SOCKET_PATH} characters; "
-                "set RELAIS_VAR_DIR to a shorter folder."
-            )
+        self._check_socket_path()
         self.redis_dir.mkdir(parents=True, exist_ok=True)
         pid = self._redis_pid_if_alive()
         if pid is not None:
@@ -236,6 +233,13 @@ class EmbeddedServices:
         if not self._wait_for(self._redis_answers, seconds=10):
             tail = self.redis_log.read_text()[-2000:] if self.redis_log.exists() else ""
             raise EmbeddedServiceError(f"The embedded Redis did not answer on {self.redis_socket}. Log:\n{tail}")
+
+    def _check_socket_path(self) -> None:
+        if len(str(self.redis_socket)) > MAX_SOCKET_PATH:
+            raise EmbeddedServiceError(
+                f"The Redis socket path {self.redis_socket} is longer than {MAX_SOCKET_PATH} characters; "
+                "set RELAIS_VAR_DIR to a shorter folder."
+            )
 
     def stop_redis(self) -> bool:
         """Stop Redis if it runs; return whether it did."""

@@ -92,3 +92,4 @@ def test_it_refuses_a_var_dir_whose_socket_path_is_too_long(tmp_path):
     result = embedded_cli("start", deep)
     assert result.returncode != 0
     assert "RELAIS_VAR_DIR" in result.stderr
+    assert not (deep / "postgres").exists(), "nothing may start when the folder cannot hold both servers"
