@@ -59,7 +59,7 @@ def benchmark(
 
     ``targets`` maps an operation to its target (p95 in ms, or ``(statistic, ms)``); ``dataset`` names
     the generators (``bench/generate.py``) whose data must be loaded first; a benchmark that takes
-    minutes sets ``in_default_run=False`` and says in ``how_to_run`` how to run it on its own. The
+    minutes sets ``in_default_run=False`` and says in ``how_to_run`` (Markdown) how to run it alone. The
     function's docstring is the description printed in ``docs/benchmarks.md``.
     """
 
@@ -73,7 +73,7 @@ def benchmark(
             description=" ".join((func.__doc__ or "").split()),
             dataset=tuple(dataset),
             in_default_run=in_default_run,
-            how_to_run=how_to_run or f"python -m bench --only {name}",
+            how_to_run=how_to_run or f"`python -m bench --only {name}`",
         )
         return func
 
