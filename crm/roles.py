@@ -26,14 +26,66 @@ ROLE_DESCRIPTIONS = {
     ADMIN: _("Administrators: staff accounts, roles, settings, operations and every screen."),
 }
 
-_AGENT = ["crm.use_agent_console", "crm.use_api_tokens"]
-_SUPERVISOR = [*_AGENT, "crm.supervise_team", "crm.view_analytics", "crm.view_user"]
-_MARKETER = ["crm.use_marketing", "crm.view_analytics", "crm.use_api_tokens"]
+_CUSTOMER_READ = [
+    "customers.view_customer",
+    "customers.view_contactpoint",
+    "customers.view_postaladdress",
+    "customers.view_consent",
+    "customers.view_order",
+    "customers.view_contract",
+    "customers.view_invoice",
+    "customers.view_product",
+    "customers.view_attributedefinition",
+]
+_AGENT = [
+    "crm.use_agent_console",
+    "crm.use_api_tokens",
+    *_CUSTOMER_READ,
+    "customers.add_customer",
+    "customers.change_customer",
+    "customers.add_contactpoint",
+    "customers.change_contactpoint",
+    "customers.delete_contactpoint",
+    "customers.add_postaladdress",
+    "customers.change_postaladdress",
+    "customers.delete_postaladdress",
+    "customers.add_consent",
+    "customers.record_consent",
+    "customers.view_duplicatepair",
+    "customers.add_savedfilter",
+]
+_SUPERVISOR = [
+    *_AGENT,
+    "crm.supervise_team",
+    "crm.view_analytics",
+    "crm.view_user",
+    "customers.merge_customer",
+    "customers.change_duplicatepair",
+    "customers.export_customer",
+    "customers.import_customer",
+    "customers.view_importjob",
+]
+_MARKETER = ["crm.use_marketing", "crm.view_analytics", "crm.use_api_tokens", *_CUSTOMER_READ,
+             "customers.add_savedfilter"]  # fmt: skip
 _ADMIN = sorted(
     {
         *_SUPERVISOR,
         *_MARKETER,
         "crm.view_operations",
+        "customers.erase_customer",
+        "customers.add_product",
+        "customers.change_product",
+        "customers.add_order",
+        "customers.change_order",
+        "customers.add_contract",
+        "customers.change_contract",
+        "customers.add_invoice",
+        "customers.change_invoice",
+        "customers.add_attributedefinition",
+        "customers.change_attributedefinition",
+        "customers.delete_attributedefinition",
+        "customers.view_importmapping",
+        "customers.change_importmapping",
         "crm.add_user",
         "crm.change_user",
         "crm.view_user",

@@ -1,1 +1,2 @@
-"""The unified customer record: customers, contact points, addresses, consents, back office, identity resolution, merge, import/export, GDPR."""
+"""The unified customer record: customers, contact points, addresses, consents, back office,
+identity resolution, merge, import/export and GDPR."""

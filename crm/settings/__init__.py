@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "axes",
     "django_celery_beat",
     "django_prometheus",
+    "pgtrigger",
+    "pghistory",
     # Relais
     "crm",
     "customers",
@@ -117,6 +119,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "crm.middleware.HistoryContextMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 

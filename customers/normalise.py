@@ -1,0 +1,124 @@
+"""Normalisation of what people type: email addresses, phone numbers, French postal addresses.
+
+Pure functions (no database): identity resolution, forms, the API and imports all call these, so a
+phone typed ``06 12 34 56 78`` and one sent as ``+33612345678`` become the same ``+33612345678``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import phonenumbers
+from django.utils.translation import gettext as _
+
+from crm.errors import ApplicationError
+
+DEFAULT_REGION = "FR"
+AFNOR_LINE_LENGTH = 38
+# A French postcode: 5 digits, département 01-95 (20 for Corsica), 97x/98x overseas.
+FRENCH_POSTCODE = re.compile(r"^(?:0[1-9]|[1-8]\d|9[0-5]|97[1-8]|98[046-9])\d{3}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Phone:
+    e164: str
+    is_mobile: bool
+    region: str | None
+
+
+def email_normalise(raw: str) -> str:
+    """Lower-case, trimmed email address; raises ``ApplicationError`` when it cannot be one."""
+    value = (raw or "").strip().lower()
+    if not EMAIL.match(value) or len(value) > 254:
+        raise ApplicationError("invalid_email", _("“%(value)s” is not a valid email address.") % {"value": raw})
+    return value
+
+
+def phone_normalise(raw: str, *, region: str = DEFAULT_REGION) -> Phone:
+    """E.164 form of a phone number typed in any common way (``06 12…``, ``0033 6…``, ``+33 (0)6…``).
+
+    Raises ``ApplicationError`` saying why when the number is not a valid one.
+    """
+    text = (raw or "").strip()
+    # "+33 (0)6 12 34 56 78": the "(0)" is a trunk prefix that must go once a country code is given.
+    text = re.sub(r"^\+(\d{1,3})\s*\(0\)", r"+\1", text)
+    text = re.sub(r"^00(?=\d)", "+", text.replace(" ", "").replace(".", "").replace("-", ""))
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise ApplicationError("invalid_phone", _("“%(value)s” is not a phone number.") % {"value": raw}) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ApplicationError(
+            "invalid_phone",
+            _("“%(value)s” is not a valid phone number (check the number of digits and the country code).")
+            % {"value": raw},
+        )
+    kind = phonenumbers.number_type(number)
+    return Phone(
+        e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        is_mobile=kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        and kind != phonenumbers.PhoneNumberType.FIXED_LINE,
+        region=phonenumbers.region_code_for_number(number),
+    )
+
+
+def phone_display(e164: str) -> str:
+    """National format for French numbers (06 12 34 56 78), international otherwise."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if phonenumbers.region_code_for_number(number) == DEFAULT_REGION
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)
+
+
+def looks_like_phone(text: str) -> bool:
+    digits = re.sub(r"\D", "", text)
+    return 6 <= len(digits) <= 15 and not re.search(r"[A-Za-z@]", text)
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, as the database's ``relais_fold`` does for search columns."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower().strip()
+
+
+def afnor_line(raw: str, *, number: int) -> str:
+    """One address line by AFNOR NF Z10-011: at most 38 characters, no punctuation at its end."""
+    line = " ".join((raw or "").split())
+    line = line.rstrip(".,;:")
+    if len(line) > AFNOR_LINE_LENGTH:
+        raise ApplicationError(
+            "line_too_long",
+            _("Address line %(number)d has %(length)d characters; the postal standard allows at most 38.")
+            % {"number": number, "length": len(line)},
+            field=f"line{number}",
+        )
+    return line
+
+
+def french_postcode(raw: str) -> str:
+    value = (raw or "").replace(" ", "")
+    if not FRENCH_POSTCODE.match(value):
+        raise ApplicationError(
+            "invalid_postcode",
+            _("“%(value)s” is not a French postcode (5 digits, e.g. 75011).") % {"value": raw},
+            field="postcode",
+        )
+    return value
+
+
+def afnor_locality_line(*, postcode: str, city: str, country: str) -> str:
+    """Line 6: for France, postcode then locality in capitals without accents (``75011 PARIS``)."""
+    if country.upper() == "FR":
+        city_caps = "".join(ch for ch in unicodedata.normalize("NFKD", city) if not unicodedata.combining(ch)).upper()
+        city_caps = re.sub(r"[^A-Z0-9 ]", " ", city_caps)
+        return " ".join(f"{postcode} {city_caps}".split())[:AFNOR_LINE_LENGTH]
+    return " ".join(f"{postcode} {city}".split())[:AFNOR_LINE_LENGTH]
