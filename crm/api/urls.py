@@ -16,6 +16,8 @@ v1_urlpatterns = [
     path("tokens/", views.ApiTokenListCreateApi.as_view(), name="api_v1_tokens"),
     path("tokens/<int:id>/", views.ApiTokenDetailApi.as_view(), name="api_v1_token"),
     path("staff/", views.StaffListApi.as_view(), name="api_v1_staff"),
+    # Apps mount their endpoints by dotted path, so this package imports none of them.
+    path("", include("customers.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,3 @@
+"""Routes: duplicates (see customers/urls.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Routes: gdpr (see customers/urls.py)."""
+
+urlpatterns: list = []

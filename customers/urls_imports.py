@@ -1,0 +1,3 @@
+"""Routes: imports (see customers/urls.py)."""
+
+urlpatterns: list = []

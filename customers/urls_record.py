@@ -1,0 +1,3 @@
+"""Routes: record (see customers/urls.py)."""
+
+urlpatterns: list = []

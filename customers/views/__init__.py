@@ -1,0 +1,1 @@
+"""HTML views of the customer record, one module per topic."""
