@@ -27,6 +27,13 @@ DEFAULT_JOBS = [
         crontab={"minute": "17", "hour": "3"},
         description="Deletes expired sign-in sessions every night at 03:17 (Europe/Paris).",
     ),
+    Job(
+        name="Personal data retention",
+        task="customers.retention_run_task",
+        crontab={"minute": "41", "hour": "2"},
+        description="Flags prospects with no contact for RETENTION_PROSPECT_YEARS (and anonymises them when "
+        "RETENTION_AUTO_ANONYMISE is on), every night at 02:41 (Europe/Paris).",
+    ),
 ]
 
 

@@ -346,3 +346,11 @@ LOGGING = logging_config(fmt=LOG_FORMAT, level=LOG_LEVEL)
 DJANGO_STRUCTLOG_CELERY_ENABLED = False
 
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", default="relais-demo")
+
+# -- Customer record: imports and personal data -------------------------------------------------
+
+# Prospects with no contact for this many years are flagged (CNIL recommends 3 years for prospects).
+RETENTION_PROSPECT_YEARS = env_int("RETENTION_PROSPECT_YEARS", default=3)
+# When true, the nightly retention job also anonymises the prospects it flags (irreversible).
+RETENTION_AUTO_ANONYMISE = env_bool("RETENTION_AUTO_ANONYMISE", default=False)
+IMPORT_MAX_FILE_MB = env_int("IMPORT_MAX_FILE_MB", default=200)
