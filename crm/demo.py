@@ -1,8 +1,8 @@
 """Demo data: the staff accounts everyone can sign in with, plus a registry apps add seeders to.
 
 ``seed_demo`` runs every registered seeder in order; each is idempotent (running it twice changes
-nothing) and returns a line describing what it created or found. Apps register theirs from
-``AppConfig.ready()`` with ``demo_seeder_register``.
+nothing) and returns a line describing what it created or found. Apps register theirs with
+``demo_seeder_register`` in a ``demo.py`` module, discovered like ``admin.py``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ def demo_seeder_register(seeder: DemoSeeder) -> None:
 
 
 def demo_seeders() -> list[DemoSeeder]:
+    """Every registered seeder, in order; each app's ``demo`` module is imported first (like admin.py)."""
+    from django.utils.module_loading import autodiscover_modules
+
+    autodiscover_modules("demo")
     return sorted(_seeders.values(), key=lambda s: s.order)
 
 
