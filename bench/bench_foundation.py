@@ -322,6 +322,9 @@ def _time_make_run(run: Run, clone: Path, label: str, *, timeout: float) -> None
         raise RuntimeError(f"make run ({label}): {exc}{cause} (log: {log_path.relative_to(BASE_DIR)})") from exc
     run.record(f"make run, {label} (start → login page 200)", time.perf_counter() - started)
     print(f"  {label}: ready after {time.perf_counter() - started:.1f} s", flush=True)
+    prepared = re.search(r"prepared in ([\d.]+) s", log_path.read_text(errors="replace"))
+    if prepared:
+        run.note(f"{label} run: crm.run reported itself ready to start the processes after {prepared.group(1)} s")
 
     # What Ctrl-C in the terminal does: SIGINT to the whole foreground process group.
     stopping = time.perf_counter()

@@ -149,6 +149,7 @@ def run_benchmark(item: Benchmark, *, scale: int, dataset: dict[str, int]) -> Ou
     print(f"\n== {item.name}", flush=True)
     run = Run(name=item.name, scale=scale, dataset={name: dataset[name] for name in item.dataset})
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     skipped = error = ""
     try:
         item.func(run)
@@ -158,6 +159,10 @@ def run_benchmark(item: Benchmark, *, scale: int, dataset: dict[str, int]) -> Ou
     except Exception:
         error = traceback.format_exc()
         print(error, file=sys.stderr, flush=True)
+    # Other work on the machine skews the tails; the 1-minute load average tells the reader how busy it was.
+    run.notes.append(
+        f"1-minute load average: {load_before:.2f} before, {os.getloadavg()[0]:.2f} after ({os.cpu_count()} CPUs)"
+    )
     unknown = set(item.targets) - set(run.samples)
     if unknown and not skipped and not error:
         run.problem(f"targets name operations that were not measured: {sorted(unknown)}")
