@@ -23,3 +23,5 @@ CELERY_TASK_EAGER_PROPAGATES = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 WHITENOISE_AUTOREFRESH = True
+# Messages outside a request (services, tasks) use LANGUAGE_CODE; tests read them in English.
+LANGUAGE_CODE = "en"
