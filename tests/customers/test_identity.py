@@ -1,0 +1,195 @@
+"""Identity resolution: exact identifiers first, then fuzzy names; ambiguity is never silently picked."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from crm.errors import ApplicationError
+from customers.models import Customer
+from customers.services.identity import identity_resolve
+from customers.services.records import AddressInput, CustomerInput, customer_create
+
+pytestmark = pytest.mark.django_db
+
+
+def make(given="Marie", family="Martin", *, emails=(), phones=(), postcode=None, city="Paris", birth_date=None,
+         external_ids=None, company=""):  # fmt: skip
+    addresses = [AddressInput(city=city, postcode=postcode, line4="3 rue des Lilas")] if postcode else []
+    return customer_create(
+        data=CustomerInput(
+            given_name=given,
+            family_name=family,
+            company_name=company,
+            emails=list(emails),
+            phones=list(phones),
+            addresses=addresses,
+            birth_date=birth_date,
+            external_ids=external_ids or {},
+        )  # fmt: skip
+    )
+
+
+@pytest.mark.parametrize("typed", ["06 12 34 56 78", "+33612345678", "0033 6 12 34 56 78", "+33 (0)6 12 34 56 78",
+                                   "06.12.34.56.78"])  # fmt: skip
+def test_it_finds_a_customer_by_phone_typed_in_any_format(typed):
+    marie = make(phones=["06 12 34 56 78"])
+    make("Jean", "Dupont", phones=["06 99 99 99 99"])
+
+    result = identity_resolve(phone=typed)
+
+    assert result.match == marie
+    assert result.confidence >= 0.8
+    assert result.reasons == ["phone"]
+
+
+def test_it_finds_a_customer_by_email_whatever_the_case():
+    marie = make(emails=["marie.martin@example.fr"])
+
+    result = identity_resolve(email="  Marie.MARTIN@Example.FR ")
+
+    assert result.match == marie
+    assert "email" in result.reasons
+
+
+def test_it_finds_a_customer_by_account_number_in_lower_case():
+    marie = make()
+
+    result = identity_resolve(account_number=marie.account_number.lower())
+
+    assert result.match == marie
+    assert result.confidence >= 0.99
+
+
+def test_it_finds_a_customer_by_external_id():
+    marie = make(external_ids={"erp": "ERP-42"})
+
+    assert identity_resolve(external_id=("erp", "ERP-42")).match == marie
+    assert identity_resolve(external_id=("eshop", "ERP-42")).match is None
+
+
+def test_it_follows_a_merged_customer_to_its_survivor():
+    survivor = make()
+    tombstone = make("Marie", "Martin", emails=["old@example.fr"])
+    Customer.objects.filter(pk=tombstone.pk).update(merged_into=survivor, merged_at=timezone.now())
+
+    result = identity_resolve(email="old@example.fr")
+
+    assert result.match == survivor
+    assert "merged_record" in result.reasons
+
+
+def test_it_never_returns_an_anonymised_customer():
+    gone = make(emails=["gone@example.fr"])
+    Customer.objects.filter(pk=gone.pk).update(anonymised_at=timezone.now())
+
+    result = identity_resolve(email="gone@example.fr")
+
+    assert result.match is None
+    assert result.candidates == []
+
+
+def test_it_finds_a_misspelt_name_in_the_same_postcode():
+    marie = make("Marie", "Lefèvre", postcode="75011")
+    make("Marie", "Lefèvre", postcode="69003")
+    make("Paul", "Durand", postcode="75011")
+
+    result = identity_resolve(given_name="marie", family_name="Lefevre", postcode="75011")
+
+    assert result.match == marie
+    assert set(result.reasons) >= {"name", "postcode"}
+    assert [c.customer for c in result.candidates][0] == marie
+
+
+def test_it_returns_a_typo_as_a_candidate_with_its_reasons():
+    marie = make("Marie", "Lefèvre", postcode="75011")
+
+    result = identity_resolve(given_name="Marie", family_name="Lefebvre", postcode="75011")
+
+    assert [c.customer for c in result.candidates] == [marie]
+    assert "similar_name" in result.candidates[0].reasons
+
+
+def test_it_matches_a_name_and_birth_date():
+    born = datetime.date(1980, 5, 17)
+    jean = make("Jean", "Dupont", birth_date=born)
+    make("Jean", "Dupont", birth_date=datetime.date(1991, 2, 3))
+
+    result = identity_resolve(given_name="Jean", family_name="Dupont", birth_date=born)
+
+    assert result.match == jean
+    assert "birth_date" in result.reasons
+
+
+def test_it_returns_two_namesakes_in_the_same_postcode_as_candidates_without_a_match():
+    first = make("Marie", "Martin", postcode="75011")
+    second = make("Marie", "Martin", postcode="75011")
+
+    result = identity_resolve(given_name="Marie", family_name="Martin", postcode="75011")
+
+    assert result.match is None
+    assert {c.customer for c in result.candidates} == {first, second}
+    assert all(set(c.reasons) >= {"name", "postcode"} for c in result.candidates)
+
+
+def test_it_does_not_match_on_a_name_alone():
+    marie = make("Marie", "Lefèvre", postcode="75011")
+
+    result = identity_resolve(given_name="Marie", family_name="Lefèvre")
+
+    assert result.match is None
+    assert [c.customer for c in result.candidates] == [marie]
+
+
+def test_it_returns_a_shared_mailbox_as_candidates_unless_the_name_decides():
+    marie = make("Marie", "Martin", emails=["famille@example.fr"])
+    paul = make("Paul", "Martin", emails=["famille@example.fr"])
+
+    ambiguous = identity_resolve(email="famille@example.fr")
+    decided = identity_resolve(email="famille@example.fr", given_name="Paul", family_name="Martin")
+
+    assert ambiguous.match is None
+    assert {c.customer for c in ambiguous.candidates} == {marie, paul}
+    assert decided.match == paul
+
+
+def test_it_returns_conflicting_identifiers_as_candidates():
+    marie = make(emails=["marie@example.fr"])
+    jean = make("Jean", "Dupont", phones=["0612345678"])
+
+    result = identity_resolve(email="marie@example.fr", phone="06 12 34 56 78")
+
+    assert result.match is None
+    assert {c.customer for c in result.candidates} == {marie, jean}
+
+
+@pytest.mark.parametrize(("field", "value"), [("email", "not-an-email"), ("phone", "12")])
+def test_it_refuses_an_invalid_email_or_phone_naming_the_field(field, value):
+    with pytest.raises(ApplicationError) as error:
+        identity_resolve(**{field: value})
+
+    assert error.value.field == field
+
+
+def test_it_returns_nothing_when_nothing_matches():
+    make()
+
+    result = identity_resolve(email="nobody@example.fr", given_name="Zébulon", family_name="Xylophone")
+
+    assert result.match is None
+    assert result.candidates == []
+    assert result.confidence == 0.0
+
+
+def test_it_keeps_the_sessions_trigram_threshold(django_db_blocker):
+    from django.db import connection
+
+    make("Marie", "Lefèvre")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', '0.3', false)")
+    identity_resolve(given_name="Marie", family_name="Lefevre")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('pg_trgm.similarity_threshold')")
+        assert float(cursor.fetchone()[0]) == pytest.approx(0.3)
