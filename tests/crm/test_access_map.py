@@ -49,6 +49,22 @@ ACCESS = {
     "api_v1_token": ("delete", {"id": 999999}, row(401, 403, 404, 404, 404, 404)),
     "api_v1_staff": ("get", {}, row(401, 403, 403, 200, 403, 200)),
     "api_docs": ("get", {}, row(200, 200, 200, 200, 200, 200)),
+    "customers:list": ("get", {}, row(LOGIN, 403, 200, 200, 200, 200)),
+    "customers:export": ("get", {"fmt": "csv"}, row(LOGIN, 403, 200, 200, 200, 200)),
+    "customers:search": ("get", {}, row(LOGIN, 403, 200, 200, 200, 200)),
+    "customers:search_hx": ("get", {}, row(LOGIN, 403, 200, 200, 200, 200)),
+    "customers:saved_filter_create": ("post", {}, row(LOGIN, 403, 302, 302, 302, 302)),
+    "customers:saved_filter_delete": ("post", {"pk": 999999}, row(LOGIN, 403, 404, 404, 404, 404)),
+    "customers:create": ("get", {}, row(LOGIN, 403, 200, 200, 403, 200)),
+    "customers:detail": ("get", {"pk": 999999}, row(LOGIN, 403, 404, 404, 404, 404)),
+    "customers:orders": ("get", {"pk": 999999}, row(LOGIN, 403, 404, 404, 404, 404)),
+    "customers:edit": ("get", {"pk": 999999}, row(LOGIN, 403, 404, 404, 403, 404)),
+    "customers:stage": ("get", {"pk": 999999}, row(LOGIN, 403, 404, 404, 403, 404)),
+    "customers:contact_point_add": ("get", {"pk": 999999}, row(LOGIN, 403, 404, 404, 403, 404)),
+    "customers:contact_point_remove": ("post", {"pk": 999999, "contact_pk": 1}, row(LOGIN, 403, 404, 404, 403, 404)),
+    "customers:address_add": ("get", {"pk": 999999}, row(LOGIN, 403, 404, 404, 403, 404)),
+    "customers:address_edit": ("get", {"pk": 999999, "address_pk": 1}, row(LOGIN, 403, 404, 404, 403, 404)),
+    "customers:consent_record": ("get", {"pk": 999999}, row(LOGIN, 403, 404, 404, 403, 404)),
 }
 
 
