@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -310,8 +310,42 @@ def _bulk_save(model, rows: list[_Row], names: list[str]) -> dict[int, int]:
                 setattr(row.existing, name, row.values[name])
             row.existing.updated_at = now
             ids[row.index] = row.existing.pk
-        model.objects.bulk_update([row.existing for row in changed], [*names, "updated_at"], batch_size=500)
+        _update_from_values(model, [row.existing for row in changed], [*names, "updated_at"])
     return ids
+
+
+def _update_from_values(model, objects: list, names: list[str]) -> None:
+    """``UPDATE ... FROM unnest(<one array per column>)``: one statement and one parameter per column.
+
+    ``bulk_update`` (a CASE WHEN per column) took 15 s for 1,000 orders, and a VALUES list of 12,000
+    placeholders spent most of its time in the driver's query parsing."""
+    fields = [model._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in fields)
+    arrays = ", ".join(["%s::bigint[]", *(f"%s::{field.db_type(connection)}[]" for field in fields)])
+    params = [[obj.pk for obj in objects]] + [
+        [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objects] for field in fields
+    ]
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} AS t SET {assignments} "  # noqa: S608 (names come from the model)
+        f"FROM unnest({arrays}) AS v(id, {', '.join(quote(field.column) for field in fields)}) WHERE t.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _insert_from_arrays(model, objects: list, names: list[str]) -> None:
+    """``INSERT ... SELECT * FROM unnest(...)``: many rows whose ids are not needed back, one parameter per column."""
+    fields = [model._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    params = [[field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objects] for field in fields]
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608
+        f"SELECT * FROM unnest({arrays})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 # --- orders ------------------------------------------------------------------------------------------------------
@@ -353,10 +387,11 @@ def _order_write(rows: list[_Row]) -> dict[int, int]:
         OrderLine.objects.filter(
             customer_id__in={row.customer_id for row in replaced}, order_id__in=[row.existing.pk for row in replaced]
         ).delete()
-    OrderLine.objects.bulk_create(
-        [OrderLine(customer_id=row.customer_id, order_id=ids[row.index], **line) for row in rows for line in row.lines],
-        batch_size=2000,
-    )
+    lines = [
+        OrderLine(customer_id=row.customer_id, order_id=ids[row.index], **line) for row in rows for line in row.lines
+    ]
+    if lines:
+        _insert_from_arrays(OrderLine, lines, ["customer_id", "order_id", *LINE_FIELDS])
     return ids
 
 
@@ -545,7 +580,7 @@ def _product_write(rows: list[_Row]) -> dict[int, int]:
                 setattr(row.existing, name, value)
             row.existing.updated_at = now
             ids[row.index] = row.existing.pk
-        Product.objects.bulk_update([row.existing for row in changed], [*PRODUCT_FIELDS, "updated_at"], batch_size=500)
+        _update_from_values(Product, [row.existing for row in changed], [*PRODUCT_FIELDS, "updated_at"])
     return ids
 
 
