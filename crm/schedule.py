@@ -34,6 +34,12 @@ DEFAULT_JOBS = [
         description="Flags prospects with no contact for RETENTION_PROSPECT_YEARS (and anonymises them when "
         "RETENTION_AUTO_ANONYMISE is on), every night at 02:41 (Europe/Paris).",
     ),
+    Job(
+        name="Find duplicate customers",
+        task="customers.find_duplicates_task",
+        crontab={"minute": "23", "hour": "4"},
+        description="Proposes likely duplicate customers for review, every night at 04:23 (Europe/Paris).",
+    ),
 ]
 
 
