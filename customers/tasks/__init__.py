@@ -6,5 +6,3 @@ from customers.tasks import (
     gdpr,  # noqa: F401
     imports,  # noqa: F401
 )
-
-from customers.tasks import duplicates  # noqa: F401
