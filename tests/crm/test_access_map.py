@@ -88,6 +88,19 @@ ACCESS = {
     "customers:address_add": ("get", {"pk": 999999}, row(LOGIN, 403, 404, 404, 403, 404)),
     "customers:address_edit": ("get", {"pk": 999999, "address_pk": 1}, row(LOGIN, 403, 404, 404, 403, 404)),
     "customers:consent_record": ("get", {"pk": 999999}, row(LOGIN, 403, 404, 404, 403, 404)),
+    "customers:gdpr_export": ("get", {"pk": 999999}, row(LOGIN, 403, 403, 404, 403, 404)),
+    "customers:gdpr_erase": ("get", {"pk": 999999}, row(LOGIN, 403, 403, 403, 403, 404)),
+    "customers:invoice_pdf": ("get", {"pk": 999999, "invoice_pk": 1}, row(LOGIN, 403, 404, 404, 404, 404)),
+    "customers:import_list": ("get", {}, row(LOGIN, 403, 403, 200, 403, 200)),
+    "customers:import_mapping": ("get", {"job_pk": 999999}, row(LOGIN, 403, 403, 404, 403, 404)),
+    "customers:import_job": ("get", {"job_pk": 999999}, row(LOGIN, 403, 403, 404, 403, 404)),
+    "customers:import_job_hx": ("get", {"job_pk": 999999}, row(LOGIN, 403, 403, 404, 403, 404)),
+    "customers:import_report": ("get", {"job_pk": 999999}, row(LOGIN, 403, 403, 404, 403, 404)),
+    "customers:duplicates": ("get", {}, row(LOGIN, 403, 200, 200, 403, 200)),
+    "customers:duplicates_scan": ("post", {}, row(LOGIN, 403, 403, 302, 403, 302)),
+    "customers:duplicate_review": ("get", {"pk": 999999}, row(LOGIN, 403, 403, 404, 403, 404)),
+    "customers:duplicate_dismiss": ("post", {"pk": 999999}, row(LOGIN, 403, 403, 404, 403, 404)),
+    "customers:merge": ("get", {"pk": 999999}, row(LOGIN, 403, 403, 404, 403, 404)),
 }
 
 
