@@ -6,9 +6,10 @@ import pghistory
 
 
 class HistoryContextMiddleware:
-    """Every write during a signed-in request is recorded with the user and the channel "web".
+    """Every write during a request is recorded with the signed-in user and the URL.
 
-    Services may open a nested ``pghistory.context(channel=...)`` to say more (``api``, ``import``).
+    The channel (agent, api, import, portal...) is the service's to say: each service opens a nested
+    ``pghistory.context(channel=...)`` through ``customers.services.records.history_context``.
     """
 
     def __init__(self, get_response):
@@ -18,7 +19,6 @@ class HistoryContextMiddleware:
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return self.get_response(request)
         user = getattr(request, "user", None)
-        channel = "api" if request.path.startswith("/api/") else "web"
         user_id = user.pk if user is not None and user.is_authenticated else None
-        with pghistory.context(user=user_id, channel=channel, url=request.path):
+        with pghistory.context(user=user_id, url=request.path):
             return self.get_response(request)

@@ -73,6 +73,7 @@ _ADMIN = sorted(
         *_MARKETER,
         "crm.view_operations",
         "customers.erase_customer",
+        "customers.view_stagechange",
         "customers.add_product",
         "customers.change_product",
         "customers.add_order",
