@@ -81,7 +81,9 @@ def import_preview(*, job: ImportJob, mapping: dict[str, str]) -> dict:
 
 
 @transaction.atomic
-def import_job_queue(*, job: ImportJob, mapping: dict[str, str], dry_run: bool, remember: bool = True) -> ImportJob:
+def import_job_queue(
+    *, job: ImportJob, mapping: dict[str, str], dry_run: bool, remember: bool = True, enqueue: bool = True
+) -> ImportJob:
     """Check the mapping, save it for the source, and queue the job (a dry run or the import).
 
     A job may be queued again (after its dry run); its previous report is cleared. The task is sent
@@ -105,9 +107,10 @@ def import_job_queue(*, job: ImportJob, mapping: dict[str, str], dry_run: bool, 
     locked.processed_rows = locked.created_rows = locked.updated_rows = locked.error_rows = 0
     locked.started_at = locked.finished_at = None
     locked.save()
-    from customers.tasks.imports import import_run_task
+    if enqueue:
+        from customers.tasks.imports import import_run_task
 
-    transaction.on_commit(lambda: import_run_task.delay(locked.pk))
+        transaction.on_commit(lambda: import_run_task.delay(locked.pk))
     return locked
 
 
