@@ -1,4 +1,4 @@
-"""``manage.py import_customers FILE --kind customers|orders|contracts --source NAME [--mapping c=f,...] [--dry-run]``."""
+"""``manage.py import_customers FILE --kind KIND --source NAME [--mapping col=field,...] [--dry-run]``."""
 
 from __future__ import annotations
 
