@@ -106,7 +106,7 @@ def production_server(*, workers: int = 2) -> Iterator[str]:
     log_path = RESULTS_DIR / "gunicorn.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=BASE_DIR, env={**os.environ, **PRODUCTION_ENV},
+            command, cwd=BASE_DIR, env={**os.environ, **PRODUCTION_ENV, "DATABASE_POOL": "true"},
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"

@@ -15,15 +15,23 @@ AGENT = "Agent"
 SUPERVISOR = "Supervisor"
 MARKETER = "Marketer"
 ADMIN = "Admin"
+INTEGRATION = "Integration"
 
 # Role names are stored in English (they are group names); these entries make them translatable.
-ROLE_LABELS = {AGENT: _("Agent"), SUPERVISOR: _("Supervisor"), MARKETER: _("Marketer"), ADMIN: _("Admin")}
+ROLE_LABELS = {
+    AGENT: _("Agent"),
+    SUPERVISOR: _("Supervisor"),
+    MARKETER: _("Marketer"),
+    ADMIN: _("Admin"),
+    INTEGRATION: _("Integration"),
+}
 
 ROLE_DESCRIPTIONS = {
     AGENT: _("Sales and service agents: find customers, log contacts, work cases and leads."),
     SUPERVISOR: _("Team leads: everything an agent does, plus queues, SLAs and team dashboards."),
     MARKETER: _("Marketing: segments, campaigns, templates and their results."),
     ADMIN: _("Administrators: staff accounts, roles, settings, operations and every screen."),
+    INTEGRATION: _("Service accounts of other systems (ERP, e-shop, billing) that sync data through the API."),
 }
 
 _CUSTOMER_READ = [
@@ -106,11 +114,34 @@ _ADMIN = sorted(
     }
 )
 
+# A system account whose API token syncs the back office: no screens, only the data it feeds.
+_INTEGRATION = [
+    "crm.use_api_tokens",
+    *_CUSTOMER_READ,
+    "customers.add_customer",
+    "customers.change_customer",
+    "customers.add_contactpoint",
+    "customers.change_contactpoint",
+    "customers.add_postaladdress",
+    "customers.change_postaladdress",
+    "customers.add_consent",
+    "customers.record_consent",
+    "customers.add_product",
+    "customers.change_product",
+    "customers.add_order",
+    "customers.change_order",
+    "customers.add_contract",
+    "customers.change_contract",
+    "customers.add_invoice",
+    "customers.change_invoice",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     AGENT: _AGENT,
     SUPERVISOR: _SUPERVISOR,
     MARKETER: _MARKETER,
     ADMIN: _ADMIN,
+    INTEGRATION: _INTEGRATION,
 }
 
 

@@ -16,3 +16,10 @@ class CustomersConfig(AppConfig):
                 description=_("Find a customer by name, email, phone or number; see and update their record."),
             )
         )  # fmt: skip
+        nav_register(
+            NavItem(
+                "duplicates", _("Duplicates"), "customers:duplicates", "document-duplicate",
+                permission="customers.view_duplicatepair", order=15,
+                description=_("Customers who may be the same person: review, merge or dismiss."),
+            )
+        )  # fmt: skip

@@ -17,8 +17,8 @@ from crm.errors import ApplicationError
 
 DEFAULT_REGION = "FR"
 AFNOR_LINE_LENGTH = 38
-# A French postcode: 5 digits, département 01-95 (20 for Corsica), 97x/98x overseas.
-FRENCH_POSTCODE = re.compile(r"^(?:0[1-9]|[1-8]\d|9[0-5]|97[1-8]|98[046-9])\d{3}$")
+# A French postcode: 5 digits, département 01-95 (20 for Corsica), 971-978 / 980-989 overseas.
+FRENCH_POSTCODE = re.compile(r"^(?:(?:0[1-9]|[1-8]\d|9[0-5])\d{3}|97[1-8]\d{2}|98[046-9]\d{2})$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -93,7 +93,7 @@ def fold(text: str) -> str:
 def afnor_line(raw: str, *, number: int) -> str:
     """One address line by AFNOR NF Z10-011: at most 38 characters, no punctuation at its end."""
     line = " ".join((raw or "").split())
-    line = line.rstrip(".,;:")
+    line = line.rstrip(".,;: ")
     if len(line) > AFNOR_LINE_LENGTH:
         raise ApplicationError(
             "line_too_long",

@@ -9,7 +9,4 @@ urlpatterns = [
     path("scan/", duplicates.duplicate_scan, name="duplicates_scan"),
     path("<int:pk>/", duplicates.duplicate_review, name="duplicate_review"),
     path("<int:pk>/dismiss/", duplicates.duplicate_dismiss_view, name="duplicate_dismiss"),
-    # Merge two customers chosen by hand. Meant to live at /customers/<pk>/merge/ (customers/urls.py
-    # is not this topic's file); the URL name is what templates and tests use.
-    path("merge/<int:pk>/", duplicates.customer_merge_page, name="merge"),
 ]

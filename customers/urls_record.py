@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from customers.views import listing, record
+from customers.views import duplicates, listing, record
 
 urlpatterns = [
     path("", listing.customer_list, name="list"),
@@ -23,4 +23,5 @@ urlpatterns = [
     path("<int:pk>/addresses/new/", record.address_add, name="address_add"),
     path("<int:pk>/addresses/<int:address_pk>/edit/", record.address_edit, name="address_edit"),
     path("<int:pk>/consents/new/", record.consent_record, name="consent_record"),
+    path("<int:pk>/merge/", duplicates.customer_merge_page, name="merge"),
 ]

@@ -18,14 +18,14 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from crm.errors import ApplicationError
 
-__all__ = ["ApplicationError", "error_body", "error_response", "exception_handler"]
+__all__ = ["ApplicationError", "error_body", "error_response", "exception_handler", "flatten_errors"]
 
 
-def _flatten(detail, prefix: str = "") -> dict[str, list[dict[str, str]]]:
+def flatten_errors(detail, prefix: str = "") -> dict[str, list[dict[str, str]]]:
     fields: dict[str, list[dict[str, str]]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            fields.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+            fields.update(flatten_errors(value, f"{prefix}.{key}" if prefix else str(key)))
     elif isinstance(detail, list):
         if all(isinstance(item, (exceptions.ErrorDetail, str)) for item in detail):
             fields[prefix or "non_field_errors"] = [
@@ -33,7 +33,7 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[dict[str, str]]]:
             ]
         else:
             for index, item in enumerate(detail):
-                fields.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
+                fields.update(flatten_errors(item, f"{prefix}.{index}" if prefix else str(index)))
     else:
         fields[prefix or "non_field_errors"] = [{"code": getattr(detail, "code", "invalid"), "message": str(detail)}]
     return fields
@@ -68,7 +68,7 @@ def exception_handler(exc, context):
             code="validation_error",
             message=_("The request has invalid fields."),
             status_code=response.status_code,
-            fields=_flatten(exc.detail),
+            fields=flatten_errors(exc.detail),
         )
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)

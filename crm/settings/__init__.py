@@ -163,8 +163,20 @@ if DATABASE_URL:
         )
 else:
     DATABASES = {"default": _embedded.database_settings()}
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Under ASGI, Django's persistent connections are not reused between requests (each request's sync
+# code may run on another thread), so the web process opens a connection per request unless it uses
+# psycopg's pool. The Procfile turns the pool on for the web process only: Celery's prefork workers
+# must not inherit pooled sockets across fork.
+if env_bool("DATABASE_POOL", default=False):
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DATABASE_POOL_MIN", default=2),
+        "max_size": env_int("DATABASE_POOL_MAX", default=10),
+        "timeout": 10,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # -- Cache (Redis) -----------------------------------------------------------------------------
@@ -300,6 +312,15 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    # Choice sets that share a field name get names of their own in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "customers.choices.CustomerKind",
+        "ContactKindEnum": "customers.choices.ContactKind",
+        "ConsentStatusEnum": "customers.choices.ConsentStatus",
+        "OrderStatusEnum": "customers.models.backoffice.Order.Status",
+        "ContractStatusEnum": "customers.models.backoffice.Contract.Status",
+        "InvoiceStatusEnum": "customers.models.backoffice.Invoice.Status",
+    },
 }
 
 # -- Celery ------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api.errors import _flatten, error_body
+from crm.api.errors import error_body, flatten_errors
 from crm.api.permissions import HasPermission
 from customers.api import backoffice_serializers as b
 from customers.api.serializers import CustomerUpsertInputSerializer
@@ -82,7 +82,7 @@ def upsert_bulk(request: Request, serializer_class, service: Callable) -> Respon
         try:
             valid.append((index, validator.run_validation(record)))
         except serializers.ValidationError as error:
-            results[index] = UpsertResult(index=index, status=ERROR, errors=_flatten(error.detail))
+            results[index] = UpsertResult(index=index, status=ERROR, errors=flatten_errors(error.detail))
     if valid:
         saved = service(records=[data for _index, data in valid], acting_user=request.user, source=RecordSource.API)
         for (index, _data), result in zip(valid, saved, strict=True):

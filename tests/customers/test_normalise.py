@@ -88,15 +88,10 @@ def test_it_accepts_exactly_38_characters_and_collapses_spaces():
     assert afnor_line("  12   rue  de la Paix ", number=4) == "12 rue de la Paix"
 
 
-# customers/normalise.py strips the punctuation but not the space before it ("… Paix ;" -> "… Paix ").
-SPACE_BEFORE_PUNCTUATION = pytest.mark.xfail(strict=True, reason="afnor_line keeps the space before the punctuation")
-
-
 @pytest.mark.parametrize(
     "typed",
-    ["12 rue de la Paix.", "12 rue de la Paix,", "12 rue de la Paix:",
-     pytest.param("12 rue de la Paix ;", marks=SPACE_BEFORE_PUNCTUATION)],
-)  # fmt: skip
+    ["12 rue de la Paix.", "12 rue de la Paix,", "12 rue de la Paix:", "12 rue de la Paix ;"],
+)
 def test_it_removes_punctuation_at_the_end_of_a_line(typed):
     assert afnor_line(typed, number=4) == "12 rue de la Paix"
 
@@ -113,16 +108,10 @@ def test_it_leaves_foreign_localities_as_written():
     assert afnor_locality_line(postcode="1000", city="Bruxelles", country="BE") == "1000 Bruxelles"
 
 
-# FRENCH_POSTCODE in customers/normalise.py wants three more digits after "97x"/"98x" (six in all), so
-# every overseas postcode is refused; "(?:(?:0[1-9]|[1-8]\d|9[0-5])\d{3}|97[1-8]\d{2}|98[046-9]\d{2})" fixes it.
-OVERSEAS_BUG = pytest.mark.xfail(strict=True, reason="FRENCH_POSTCODE refuses 5-digit overseas postcodes")
-
-
 @pytest.mark.parametrize(
     "typed",
-    ["75011", "20000", "20200", "01000", "75 011", pytest.param("97100", marks=OVERSEAS_BUG),
-     pytest.param("97400", marks=OVERSEAS_BUG), pytest.param("98000", marks=OVERSEAS_BUG)],
-)  # fmt: skip
+    ["75011", "20000", "20200", "01000", "75 011", "97100", "97400", "98000"],
+)
 def test_it_accepts_french_postcodes_including_corsica_and_overseas(typed):
     assert french_postcode(typed) == typed.replace(" ", "")
 
