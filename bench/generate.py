@@ -356,12 +356,14 @@ def ensure_dataset(names: Iterable[str], *, scale: int, seed: int = DEFAULT_SEED
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("parts", nargs="*", help=f"parts to load (default: all of {', '.join(PARTS)})")
+    parser.add_argument("parts", nargs="*", help="parts to load (default: all registered)")
     parser.add_argument("--scale", type=int, default=DEFAULT_SCALE, help="dataset scale (staff accounts)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--force", action="store_true", help="reload even if the same dataset is there")
     args = parser.parse_args(argv)
-    from bench.run import setup_django, stop_embedded_if_started_here
+    from bench.run import discover, setup_django, stop_embedded_if_started_here
+
+    discover()  # the bench_* modules import the parts they need (bench.generate_customers, ...)
 
     setup_django()
     try:
@@ -374,4 +376,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run the importable module's main, so parts registered by other modules land in the same registry.
+    from bench.generate import main as _main
+
+    raise SystemExit(_main())
