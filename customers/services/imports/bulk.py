@@ -56,7 +56,9 @@ CREATE TEMP TABLE import_staging (
     company_name text, birth_date date, email text, email_raw text, phone text, phone_raw text, phone_kind text,
     line1 text, line2 text, line3 text, line4 text, line5 text, line6 text, postcode text, city text,
     country text, has_address boolean, language text, stage text, tags text, notes text,
-    customer_id bigint, is_new boolean NOT NULL DEFAULT false
+    customer_id bigint, is_new boolean NOT NULL DEFAULT false, has_primary_email boolean NOT NULL DEFAULT false,
+    has_primary_phone boolean NOT NULL DEFAULT false, has_primary_address boolean NOT NULL DEFAULT false,
+    has_same_address boolean NOT NULL DEFAULT false
 )
 """
 TITLES = {"mr": "M.", "ms": "Mme", "dr": "Dr"}
@@ -249,16 +251,31 @@ WRITE_SQL = [
         updated_at = %(now)s
     FROM import_staging s WHERE c.id = s.customer_id AND NOT s.is_new
     """,
+    # What existing customers already have is read once, before the inserts: a NOT EXISTS on the table
+    # being filled would be planned from its statistics before the load (an empty table: seq scans).
+    """
+    UPDATE import_staging s SET
+        has_primary_email = EXISTS (SELECT 1 FROM customers_contactpoint p
+                                    WHERE p.customer_id = s.customer_id AND p.kind = 'email' AND p.is_primary),
+        has_primary_phone = EXISTS (SELECT 1 FROM customers_contactpoint p
+                                    WHERE p.customer_id = s.customer_id AND p.kind = s.phone_kind AND p.is_primary),
+        has_primary_address = EXISTS (SELECT 1 FROM customers_postaladdress a
+                                      WHERE a.customer_id = s.customer_id AND a.is_primary),
+        has_same_address = EXISTS (SELECT 1 FROM customers_postaladdress a WHERE a.customer_id = s.customer_id
+                                   AND a.line4 = s.line4 AND a.postcode = s.postcode)
+    WHERE NOT s.is_new
+    """,
+    # The per-row foreign key checks look customers up by id: with statistics from before the load
+    # (possibly an empty table) PostgreSQL plans them as sequential scans, quadratic over the file.
+    "ANALYZE customers_customer",
     """
     INSERT INTO customers_contactpoint (customer_id, kind, value, raw_value, label, social_network, is_primary,
         is_verified, is_undeliverable, undeliverable_reason, created_at, updated_at)
-    SELECT s.customer_id, k.kind, k.value, k.raw, '', '',
-           s.is_new OR NOT EXISTS (SELECT 1 FROM customers_contactpoint p
-                                   WHERE p.customer_id = s.customer_id AND p.kind = k.kind AND p.is_primary),
-           false, false, '', %(now)s, %(now)s
+    SELECT s.customer_id, k.kind, k.value, k.raw, '', '', NOT k.has_primary, false, false, '', %(now)s, %(now)s
     FROM import_staging s
-    CROSS JOIN LATERAL (VALUES ('email', s.email, s.email_raw),
-                               (s.phone_kind, s.phone, s.phone_raw)) k(kind, value, raw)
+    CROSS JOIN LATERAL (VALUES ('email', s.email, s.email_raw, s.has_primary_email),
+                               (s.phone_kind, s.phone, s.phone_raw, s.has_primary_phone)
+                   ) k(kind, value, raw, has_primary)
     WHERE k.value <> ''
     ON CONFLICT (customer_id, kind, value) DO NOTHING
     """,
@@ -266,13 +283,9 @@ WRITE_SQL = [
     INSERT INTO customers_postaladdress (customer_id, line1, line2, line3, line4, line5, line6, postcode, city, country,
         is_primary, is_undeliverable, created_at, updated_at)
     SELECT s.customer_id, s.line1, s.line2, s.line3, s.line4, s.line5, s.line6, s.postcode, s.city, s.country,
-           s.is_new OR NOT EXISTS (SELECT 1 FROM customers_postaladdress a WHERE a.customer_id = s.customer_id
-                                   AND a.is_primary),
-           false, %(now)s, %(now)s
+           NOT s.has_primary_address, false, %(now)s, %(now)s
     FROM import_staging s
-    WHERE s.has_address AND (s.is_new OR NOT EXISTS (
-        SELECT 1 FROM customers_postaladdress a
-        WHERE a.customer_id = s.customer_id AND a.line4 = s.line4 AND a.postcode = s.postcode))
+    WHERE s.has_address AND NOT s.has_same_address
     """,
     """
     INSERT INTO customers_customerexternalid (customer_id, source, value, created_at)
