@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def shown(response) -> list[str]:
     body = response.content.decode()
-    return re.findall(r'<a href="/customers/\d+/" class="fw-semibold">([^<]+)</a>', body)
+    return re.findall(r'<a href="/customers/\d+/" class="fw-semibold[^"]*">([^<]+)</a>', body)
 
 
 @pytest.fixture
