@@ -7,6 +7,7 @@ import random
 
 import openpyxl
 import pytest
+from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from crm.errors import ApplicationError
@@ -231,6 +232,17 @@ def test_the_bulk_path_imports_a_large_file_set_based(django_capture_on_commit_c
     assert new.contact_points.get(kind=ContactKind.MOBILE).value == "+33600000042"
     assert PostalAddress.objects.get(customer=new).line1 == "Jean DURAND42"
     assert {(e.row_number, e.column) for e in job.row_errors.all()} == {(6002, "Id"), (6003, "E-mail")}
+
+    # History is written by the bulk statements themselves: one event per row, one "import" context.
+    CustomerEvent = apps.get_model("customers", "CustomerEvent")
+    ContactPointEvent = apps.get_model("customers", "ContactPointEvent")
+    created = CustomerEvent.objects.filter(pgh_obj=new)
+    assert [(e.pgh_label, e.family_name, e.pgh_context.metadata["channel"]) for e in created] == [
+        ("insert", "Durand42", "import")
+    ]
+    assert ContactPointEvent.objects.filter(customer_id=new.pk).count() == 2
+    assert CustomerEvent.objects.filter(pgh_obj=existing, pgh_label="update").get().family_name == "Durand3"
+    assert CustomerEvent.objects.filter(pgh_context__metadata__import_job=job.pk).count() == 6000
 
 
 def test_the_fast_phone_path_agrees_with_phonenumbers():

@@ -5,14 +5,16 @@ copied into a temporary table in chunks (progress is committed between chunks). 
 file, matches with existing customers (the source's external id, then the normalised email) and
 ambiguous matches are then found in SQL, and customers, stage entries, contact points, addresses and
 external ids are written with INSERT ... SELECT / UPDATE ... FROM in one transaction: the valid rows
-all land, or none. The history triggers still run (pghistory, context "import").
+all land, or none. History rows (pghistory, context "import") are written by the same statements.
 """
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Callable, Iterable
 
-import pghistory
+import pgtrigger
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -219,37 +221,79 @@ def _find_duplicates_and_matches(cursor, *, source: str, report: Report) -> None
     )
 
 
+HISTORY_TRIGGERS = [
+    "customers.Customer:insert_insert",
+    "customers.Customer:update_update",
+    "customers.ContactPoint:insert_insert",
+    "customers.PostalAddress:insert_insert",
+]
+
+
+def _ignored_triggers() -> str:
+    """The value of ``pgtrigger.ignore`` that skips HISTORY_TRIGGERS for the rest of the transaction.
+
+    (``pgtrigger.ignore()`` does the same per statement, but cannot prefix statements with named
+    parameters.)
+    """
+    ids = set()
+    for model, trigger in pgtrigger.registry.registered(*HISTORY_TRIGGERS):
+        pgid = trigger.get_pgid(model)
+        ids |= {pgid, f"{model._meta.db_table}:{pgid}"}
+    return "{" + ",".join(sorted(ids)) + "}"
+
+
 WRITE_SQL = [
     "UPDATE import_staging SET customer_id = nextval(pg_get_serial_sequence('customers_customer', 'id')), "
     "is_new = true WHERE customer_id IS NULL",
     """
-    INSERT INTO customers_customer (id, kind, title, given_name, family_name, company_name, birth_date, language,
-        stage, stage_entered_at, preferred_channel, tags, attributes, notes, created_via, created_at, updated_at)
-    SELECT customer_id,
-           CASE WHEN company_name <> '' AND given_name = '' AND family_name = '' THEN 'company' ELSE 'person' END,
-           title, given_name, family_name, company_name, birth_date, language, stage, %(now)s, '',
-           coalesce(string_to_array(nullif(tags, ''), ','), '{}')::varchar(50)[], '{}'::jsonb, notes, 'import',
-           %(now)s, %(now)s
-    FROM import_staging WHERE is_new ORDER BY row_number
+    WITH created AS (
+        INSERT INTO customers_customer (id, kind, title, given_name, family_name, company_name, birth_date,
+            language, stage, stage_entered_at, preferred_channel, tags, attributes, notes, created_via, created_at,
+            updated_at)
+        SELECT customer_id,
+               CASE WHEN company_name <> '' AND given_name = '' AND family_name = '' THEN 'company' ELSE 'person' END,
+               title, given_name, family_name, company_name, birth_date, language, stage, %(now)s, '',
+               coalesce(string_to_array(nullif(tags, ''), ','), '{}')::varchar(50)[], '{}'::jsonb, notes, 'import',
+               %(now)s, %(now)s
+        FROM import_staging WHERE is_new ORDER BY row_number
+        RETURNING *
+    )
+    INSERT INTO customers_customerevent (pgh_created_at, pgh_label, pgh_obj_id, pgh_context_id,
+        kind, title, given_name, family_name, company_name, birth_date, language, stage,
+        preferred_channel, tags, attributes, notes, anonymised_at, merged_into_id, owner_id)
+    SELECT %(now)s, 'insert', id, %(context)s,
+        kind, title, given_name, family_name, company_name, birth_date, language, stage,
+        preferred_channel, tags, attributes, notes, anonymised_at, merged_into_id, owner_id
+    FROM created
     """,
     """
     INSERT INTO customers_stagechange (customer_id, stage, previous_stage, entered_at, acting_user_id, source)
     SELECT customer_id, stage, '', %(now)s, %(user)s, 'import' FROM import_staging WHERE is_new
     """,
     """
-    UPDATE customers_customer c SET
-        title = CASE WHEN s.title <> '' THEN s.title ELSE c.title END,
-        given_name = CASE WHEN s.given_name <> '' THEN s.given_name ELSE c.given_name END,
-        family_name = CASE WHEN s.family_name <> '' THEN s.family_name ELSE c.family_name END,
-        company_name = CASE WHEN s.company_name <> '' THEN s.company_name ELSE c.company_name END,
-        birth_date = coalesce(s.birth_date, c.birth_date),
-        tags = ARRAY(SELECT DISTINCT unnest(
-                         c.tags || coalesce(string_to_array(nullif(s.tags, ''), ','), '{}')::varchar(50)[]
-                     ) ORDER BY 1),
-        notes = CASE WHEN s.notes = '' THEN c.notes WHEN c.notes = '' THEN s.notes
-                     ELSE c.notes || E'\\n' || s.notes END,
-        updated_at = %(now)s
-    FROM import_staging s WHERE c.id = s.customer_id AND NOT s.is_new
+    WITH changed AS (
+        UPDATE customers_customer c SET
+            title = CASE WHEN s.title <> '' THEN s.title ELSE c.title END,
+            given_name = CASE WHEN s.given_name <> '' THEN s.given_name ELSE c.given_name END,
+            family_name = CASE WHEN s.family_name <> '' THEN s.family_name ELSE c.family_name END,
+            company_name = CASE WHEN s.company_name <> '' THEN s.company_name ELSE c.company_name END,
+            birth_date = coalesce(s.birth_date, c.birth_date),
+            tags = ARRAY(SELECT DISTINCT unnest(
+                             c.tags || coalesce(string_to_array(nullif(s.tags, ''), ','), '{}')::varchar(50)[]
+                         ) ORDER BY 1),
+            notes = CASE WHEN s.notes = '' THEN c.notes WHEN c.notes = '' THEN s.notes
+                         ELSE c.notes || E'\\n' || s.notes END,
+            updated_at = %(now)s
+        FROM import_staging s WHERE c.id = s.customer_id AND NOT s.is_new
+        RETURNING c.*
+    )
+    INSERT INTO customers_customerevent (pgh_created_at, pgh_label, pgh_obj_id, pgh_context_id,
+        kind, title, given_name, family_name, company_name, birth_date, language, stage,
+        preferred_channel, tags, attributes, notes, anonymised_at, merged_into_id, owner_id)
+    SELECT %(now)s, 'update', id, %(context)s,
+        kind, title, given_name, family_name, company_name, birth_date, language, stage,
+        preferred_channel, tags, attributes, notes, anonymised_at, merged_into_id, owner_id
+    FROM changed
     """,
     # What existing customers already have is read once, before the inserts: a NOT EXISTS on the table
     # being filled would be planned from its statistics before the load (an empty table: seq scans).
@@ -269,23 +313,39 @@ WRITE_SQL = [
     # (possibly an empty table) PostgreSQL plans them as sequential scans, quadratic over the file.
     "ANALYZE customers_customer",
     """
-    INSERT INTO customers_contactpoint (customer_id, kind, value, raw_value, label, social_network, is_primary,
-        is_verified, is_undeliverable, undeliverable_reason, created_at, updated_at)
-    SELECT s.customer_id, k.kind, k.value, k.raw, '', '', NOT k.has_primary, false, false, '', %(now)s, %(now)s
-    FROM import_staging s
-    CROSS JOIN LATERAL (VALUES ('email', s.email, s.email_raw, s.has_primary_email),
-                               (s.phone_kind, s.phone, s.phone_raw, s.has_primary_phone)
-                   ) k(kind, value, raw, has_primary)
-    WHERE k.value <> ''
-    ON CONFLICT (customer_id, kind, value) DO NOTHING
+    WITH added AS (
+        INSERT INTO customers_contactpoint (customer_id, kind, value, raw_value, label, social_network, is_primary,
+            is_verified, is_undeliverable, undeliverable_reason, created_at, updated_at)
+        SELECT s.customer_id, k.kind, k.value, k.raw, '', '', NOT k.has_primary, false, false, '', %(now)s, %(now)s
+        FROM import_staging s
+        CROSS JOIN LATERAL (VALUES ('email', s.email, s.email_raw, s.has_primary_email),
+                                   (s.phone_kind, s.phone, s.phone_raw, s.has_primary_phone)
+                       ) k(kind, value, raw, has_primary)
+        WHERE k.value <> ''
+        ON CONFLICT (customer_id, kind, value) DO NOTHING
+        RETURNING *
+    )
+    INSERT INTO customers_contactpointevent (pgh_created_at, pgh_label, pgh_obj_id, pgh_context_id, customer_id, kind,
+        value, label, is_primary, is_verified, is_undeliverable)
+    SELECT %(now)s, 'insert', id, %(context)s, customer_id, kind, value, label, is_primary, is_verified,
+           is_undeliverable
+    FROM added
     """,
     """
-    INSERT INTO customers_postaladdress (customer_id, line1, line2, line3, line4, line5, line6, postcode, city, country,
-        is_primary, is_undeliverable, created_at, updated_at)
-    SELECT s.customer_id, s.line1, s.line2, s.line3, s.line4, s.line5, s.line6, s.postcode, s.city, s.country,
-           NOT s.has_primary_address, false, %(now)s, %(now)s
-    FROM import_staging s
-    WHERE s.has_address AND NOT s.has_same_address
+    WITH added AS (
+        INSERT INTO customers_postaladdress (customer_id, line1, line2, line3, line4, line5, line6, postcode, city,
+            country, is_primary, is_undeliverable, created_at, updated_at)
+        SELECT s.customer_id, s.line1, s.line2, s.line3, s.line4, s.line5, s.line6, s.postcode, s.city, s.country,
+               NOT s.has_primary_address, false, %(now)s, %(now)s
+        FROM import_staging s
+        WHERE s.has_address AND NOT s.has_same_address
+        RETURNING *
+    )
+    INSERT INTO customers_postaladdressevent (pgh_created_at, pgh_label, pgh_obj_id, pgh_context_id, customer_id,
+        line1, line2, line3, line4, line5, line6, postcode, city, country, is_primary, is_undeliverable)
+    SELECT %(now)s, 'insert', id, %(context)s, customer_id, line1, line2, line3, line4, line5, line6, postcode, city,
+           country, is_primary, is_undeliverable
+    FROM added
     """,
     """
     INSERT INTO customers_customerexternalid (customer_id, source, value, created_at)
@@ -314,10 +374,20 @@ def customers_import_bulk(
             cursor.execute("SELECT count(*) FILTER (WHERE customer_id IS NULL), count(customer_id) FROM import_staging")
             created, updated = cursor.fetchone()
             if not dry_run:
-                params = {"now": timezone.now(), "user": job.created_by_id, "source": job.source}
-                with pghistory.context(user=job.created_by_id, channel="import", import_job=job.pk):
-                    for statement in WRITE_SQL:
-                        cursor.execute(statement, params)
+                now = timezone.now()
+                context = uuid.uuid4()
+                metadata = {"user": job.created_by_id, "channel": "import", "import_job": job.pk}
+                cursor.execute(
+                    "INSERT INTO pghistory_context (id, created_at, updated_at, metadata) VALUES (%s, %s, %s, %s)",
+                    [context, now, now, json.dumps(metadata)],
+                )
+                params = {"now": now, "user": job.created_by_id, "source": job.source, "context": context}
+                # The per-row history triggers would upsert the same context row once per row (quadratic in
+                # one transaction); each statement writes its history rows itself, set-based, instead.
+                cursor.execute("SELECT set_config('pgtrigger.ignore', %s, true)", [_ignored_triggers()])
+                for statement in WRITE_SQL:
+                    cursor.execute(statement, params)
+                cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS import_staging")
