@@ -31,6 +31,13 @@ MERGE_ROWS = {"orders": 150, "lines": 300, "contact_points": 20, "addresses": 10
 SEED = 7
 
 
+def how_to_run(name: str) -> str:
+    return (
+        f"`RELAIS_BENCH_CUSTOMERS=1000000 python -m bench --only {name}` "
+        "(1M customers; without the variable, 100 per `--scale` unit)"
+    )
+
+
 # -- Helpers ------------------------------------------------------------------------------------
 
 
@@ -116,8 +123,8 @@ def slowest_statement_note(run: Run, samples: list[tuple[float, str, object]], l
     seconds, sql, params = max(samples, key=lambda s: s[0])
     if sql.lstrip().upper().startswith(("SET", "SAVEPOINT", "RELEASE")):
         return
-    run.note(plan_note(f"{label}: slowest statement ({seconds * 1000:.1f} ms when measured), "
-                       "EXPLAIN (ANALYZE, BUFFERS) run again afterwards", sql, explain(sql, params, rollback=rollback)))  # fmt: skip
+    title = f"{label}: slowest statement ({seconds * 1000:.1f} ms when measured), EXPLAIN (ANALYZE, BUFFERS) run again"
+    run.note(plan_note(title, sql, explain(sql, params, rollback=rollback)))
 
 
 def dataset_size_note(run: Run) -> None:
@@ -192,8 +199,9 @@ def _search_terms(rng: random.Random, n: int) -> dict[str, list[tuple[str, int]]
 @benchmark(
     "customers_search",
     # An agent types while the customer talks: results must follow the keystrokes (DESIGN.md section 4).
-    targets={kind: 25 for kind in SEARCH_KINDS},
+    targets=dict.fromkeys(SEARCH_KINDS, 25),
     dataset=DATASET,
+    how_to_run=how_to_run("customers_search"),
 )
 def customers_search(run: Run) -> None:
     """Header search through `customers.search.customer_search(query=..., limit=10)` in-process (server
@@ -249,7 +257,8 @@ def customers_search(run: Run) -> None:
 def big_customer() -> tuple[int, int]:
     with _cursor() as cursor:
         cursor.execute(
-            "SELECT c.id, (SELECT count(*) FROM customers_order o WHERE o.customer_id = c.id) FROM customers_customer c "
+            "SELECT c.id, (SELECT count(*) FROM customers_order o WHERE o.customer_id = c.id) "
+            "FROM customers_customer c "
             "WHERE c.tags @> '{bench-360}'::varchar(50)[] ORDER BY c.id LIMIT 1"
         )
         row = cursor.fetchone()
@@ -258,7 +267,12 @@ def big_customer() -> tuple[int, int]:
     return row
 
 
-@benchmark("customers_360", targets={"GET /customers/<pk>/ (500 orders)": 100}, dataset=DATASET)
+@benchmark(
+    "customers_360",
+    targets={"GET /customers/<pk>/ (500 orders)": 100},
+    dataset=DATASET,
+    how_to_run=how_to_run("customers_360"),
+)
 def customers_360(run: Run) -> None:
     """The 360 page of the customer holding 500 orders (1,250 order lines), through the production
     server (gunicorn, 2 uvicorn workers, DEBUG off), signed in as an Admin on one keep-alive connection,
@@ -321,7 +335,12 @@ def customers_360(run: Run) -> None:
 RESOLVE_KINDS = ["resolve by email", "resolve by phone (national format)", "resolve by name + postcode"]
 
 
-@benchmark("customers_resolve", targets={kind: 15 for kind in RESOLVE_KINDS}, dataset=DATASET)
+@benchmark(
+    "customers_resolve",
+    targets=dict.fromkeys(RESOLVE_KINDS, 15),
+    dataset=DATASET,
+    how_to_run=how_to_run("customers_resolve"),
+)
 def customers_resolve(run: Run) -> None:
     """`customers.services.identity.identity_resolve(...)` in-process, with three kinds of input drawn
     from the generated customers, interleaved: an email address, a phone number typed in national format
@@ -425,7 +444,8 @@ def write_import_csv(path: Path, rows: int, seed: int) -> None:
             writer.writerow([
                 f"IMP-{index:08d}", titles[title], given, family, "", birth if rng.random() < 0.8 else "",
                 f"{pools.slug[given]}.{pools.slug[family]}.imp{index}@exemple-import.fr",
-                _national(phone, rng), f"{rng.randrange(1, 200)} {pools.streets[rng.randrange(len(pools.streets))]}"[:38],
+                _national(phone, rng),
+                f"{rng.randrange(1, 200)} {pools.streets[rng.randrange(len(pools.streets))]}"[:38],
                 f"Bâtiment {rng.randrange(1, 9)}" if rng.random() < 0.1 else "", postcode, city, "FR",
                 "fr" if locale == "fr" else "en", stages[rng.randrange(4)], "bench-import",
             ])  # fmt: skip
@@ -436,6 +456,7 @@ def write_import_csv(path: Path, rows: int, seed: int) -> None:
     # 25,000 rows/s: a million-customer file in 40 s, while the agents keep working.
     targets={"import (end to end)": ("max", import_rows() / 25_000 * 1000)},  # the time 25,000 rows/s allows
     dataset=DATASET,
+    how_to_run=how_to_run("customers_import"),
 )
 def customers_import(run: Run) -> None:
     """A customer CSV file (`;`-separated, French headers and formats: `06 12 …` phones, `dd/mm/yyyy`
@@ -462,7 +483,8 @@ def customers_import(run: Run) -> None:
     path = folder / f"clients-{rows}.csv"
     started = time.perf_counter()
     write_import_csv(path, rows, SEED)
-    run.note(f"file: {rows:,} rows, {path.stat().st_size / 1e6:.1f} MB, written in {time.perf_counter() - started:.1f} s "
+    written = time.perf_counter() - started
+    run.note(f"file: {rows:,} rows, {path.stat().st_size / 1e6:.1f} MB, written in {written:.1f} s "
              "(not measured)")  # fmt: skip
     job = None
     try:
@@ -588,7 +610,12 @@ def create_merge_pairs(pairs: int) -> list[tuple[int, int]]:
     return [(ids[i], ids[i + 1]) for i in range(0, len(ids), 2)]
 
 
-@benchmark("customers_merge", targets={"merge (500 + 500 related rows)": 200}, dataset=DATASET)
+@benchmark(
+    "customers_merge",
+    targets={"merge (500 + 500 related rows)": 200},
+    dataset=DATASET,
+    how_to_run=how_to_run("customers_merge"),
+)
 def customers_merge(run: Run) -> None:
     """`customers.services.merge.customer_merge(survivor=..., duplicate=..., acting_user=...)` in-process on
     fresh pairs of customers created for the run (not measured), each customer with 500 related rows:
@@ -648,6 +675,7 @@ def _remove_merge_pairs() -> int:
     from django.db import transaction
 
     with transaction.atomic(), _cursor() as cursor:
-        cursor.execute("DELETE FROM customers_duplicatepair WHERE customer_low_id IN "
-                       f"({bench_ids_sql(('bench-merge',))}) OR customer_high_id IN ({bench_ids_sql(('bench-merge',))})")  # noqa: S608 # fmt: skip
+        pairs = bench_ids_sql(("bench-merge",))
+        where = f"customer_low_id IN ({pairs}) OR customer_high_id IN ({pairs})"
+        cursor.execute(f"DELETE FROM customers_duplicatepair WHERE {where}")  # noqa: S608
         return clear_bench_customers(cursor.cursor, ("bench-merge",))

@@ -61,7 +61,8 @@ WORK_DOMAINS = ["entreprise.fr", "societe.com", "groupe.fr", "mairie.fr", "univ.
 STAGES = {"prospect": 25, "lead": 10, "customer": 40, "loyal": 12, "lapsed": 8, "churned": 5}
 # (department, weight): bigger departments get more customers; the postcode is department + 3 digits.
 BIG_DEPARTMENTS = {"75": 8, "13": 5, "69": 5, "59": 5, "92": 4, "93": 4, "94": 3, "33": 4, "31": 3, "06": 3,
-                   "44": 3, "67": 3, "34": 3, "78": 3, "77": 3, "91": 3, "95": 3, "76": 2, "62": 3, "38": 2}  # fmt: skip
+                   "44": 3, "67": 3, "34": 3, "78": 3, "77": 3, "91": 3, "95": 3, "76": 2, "62": 3,
+                   "38": 2}  # fmt: skip
 
 
 def customers_for_scale(scale: int) -> int:
@@ -116,8 +117,8 @@ def clear_bench_customers(cursor: Cursor, tags: tuple[str, ...] = BENCH_TAGS) ->
     if not count:
         return 0
     # Order lines and invoices point at orders/contracts by (customer_id, id): delete them first.
-    for table, column in sorted(_customer_tables(cursor), key=lambda tc: tc[0] not in {"customers_orderline",
-                                                                                       "customers_invoice"}):  # fmt: skip
+    first = {"customers_orderline", "customers_invoice"}
+    for table, column in sorted(_customer_tables(cursor), key=lambda tc: tc[0] not in first):
         cursor.execute(
             sql.SQL("DELETE FROM {} WHERE {} IN (SELECT id FROM bench_clear_ids)").format(
                 sql.SQL(table), sql.Identifier(column)
@@ -147,7 +148,7 @@ class Pools:
         from faker.providers.person.fr_FR import Provider as FrPerson
 
         fake = fakers(seed)
-        fr, gb = fake["fr_FR"], fake["en_GB"]
+        fr = fake["fr_FR"]
         # (given, title) pools per locale, family pools per locale; unique, sorted for determinism.
         self.given = {
             "fr": [(n, "mr") for n in sorted(set(FrPerson.first_names_male))]
