@@ -129,7 +129,7 @@ ASGI_APPLICATION = "crm.asgi.application"
 AUTH_USER_MODEL = "crm.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+# No LOGOUT_REDIRECT_URL: signing out shows a page that says so, with a link to sign in again.
 
 TEMPLATES = [
     {

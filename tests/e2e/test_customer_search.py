@@ -17,7 +17,8 @@ def test_an_agent_finds_a_customer_by_phone_and_opens_the_360_page(page, live_se
     MobileFactory(customer=customer, value="+33612345678")
 
     page.goto(f"{live_server.url}/accounts/login/")
-    page.select_option("#language-select", "en")
+    with page.expect_navigation():
+        page.select_option("#language-select", "en")
     page.fill("input[name=username]", "lea.dubois")
     page.fill("input[name=password]", PASSWORD)
     page.get_by_test_id("login-submit").click()
