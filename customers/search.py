@@ -88,12 +88,18 @@ def _postcode_ids(postcode: str, limit: int) -> list[int]:
     return list(rows.values_list("customer_id", flat=True)[:limit])
 
 
+RANKED_CANDIDATES = 2000
+
+
 def _name_ids(query: str, limit: int) -> list[int]:
     """Names and companies, accent-folded on both sides, best match first.
 
     Every word must appear somewhere in the name (``LIKE '%word%'`` through the trigram index, in any
-    order: "dupont jean" finds Jean Dupont); when that finds too few, a word-similarity match
+    order: "dupont jean" finds Jean Dupont); when that finds nothing, a word-similarity match
     (``<%``) tolerates a typo. Both rank by word similarity then similarity to the whole text.
+
+    Ranking is what costs at 1M customers (a common fragment matches ~10,000 names), so at most
+    ``RANKED_CANDIDATES`` matches are ranked: typing one more letter narrows them (docs/benchmarks.md).
     """
     words = [word for word in query.split() if word]
     if not words:
@@ -104,15 +110,17 @@ def _name_ids(query: str, limit: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
             # Only constant fragments are interpolated; what the agent typed is always a bound parameter.
-            f"SELECT c.id FROM customers_customer c WHERE {likes} AND {live} ORDER BY {rank} LIMIT %s",  # noqa: S608
+            f"SELECT c.id FROM (SELECT c.id, c.search_name FROM customers_customer c WHERE {likes} AND {live} "  # noqa: S608
+            f"LIMIT {RANKED_CANDIDATES}) c ORDER BY {rank} LIMIT %s",
             [*(_like_escape(word) for word in words), query, query, limit],
         )
         ids = [row[0] for row in cursor.fetchall()]
-        if len(ids) < limit and len(query) >= 3:
+        if not ids and len(query) >= 3:
             cursor.execute(
-                f"SELECT c.id FROM customers_customer c WHERE relais_fold(%s) <%% c.search_name AND {live} "  # noqa: S608
-                f"AND NOT (c.id = ANY(%s)) ORDER BY {rank} LIMIT %s",
-                [query, ids, query, query, limit - len(ids)],
+                f"SELECT c.id FROM (SELECT c.id, c.search_name FROM customers_customer c "  # noqa: S608
+                f"WHERE relais_fold(%s) <%% c.search_name AND {live} LIMIT {RANKED_CANDIDATES}) c "
+                f"ORDER BY {rank} LIMIT %s",
+                [query, query, query, limit],
             )
             ids += [row[0] for row in cursor.fetchall()]
     return ids
