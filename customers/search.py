@@ -148,7 +148,9 @@ def _candidates(query: str, limit: int) -> list[tuple[int, str]]:
         add(_phone_ids(query, limit), "phone")
     if ORDER_NUMBER.match(query) and any(ch.isdigit() for ch in query):
         add(_order_ids(query, limit), "order")
-    if not re.fullmatch(r"[\d\s+().-]*", query) and len(query) >= NAME_MIN_LENGTH:
+    # An exact identifier that matched is the answer; a trigram scan for "C-0012345" or "CMD-…" as a
+    # name would only add cost (and noise).
+    if not found and not re.fullmatch(r"[\d\s+().-]*", query) and len(query) >= NAME_MIN_LENGTH:
         add(_name_ids(query, limit), "name")
     elif not found and "." in query:
         add(_email_ids(query, limit), "email")
