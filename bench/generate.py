@@ -18,7 +18,6 @@ import itertools
 import random
 import time
 import unicodedata
-from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -155,7 +154,7 @@ def ascii_slug(text: str) -> str:
 # -- Parts ----------------------------------------------------------------------------------------
 
 
-class DatasetPart(ABC):
+class DatasetPart:
     """One kind of bench rows. Subclasses set ``name``, ``version`` and ``depends_on``."""
 
     name: str = ""
@@ -166,17 +165,17 @@ class DatasetPart(ABC):
         """How many rows this part holds for ``--scale``."""
         return scale
 
-    @abstractmethod
     def count(self, cursor: Cursor) -> int:
         """How many of this part's rows the database holds now."""
+        raise NotImplementedError
 
-    @abstractmethod
     def clear(self, cursor: Cursor) -> None:
         """Delete this part's rows (and only them)."""
+        raise NotImplementedError
 
-    @abstractmethod
     def load(self, cursor: Cursor, *, rows: int, seed: int) -> None:
         """Insert ``rows`` rows, deterministically for ``seed``."""
+        raise NotImplementedError
 
 
 PARTS: dict[str, DatasetPart] = {}
@@ -208,12 +207,10 @@ class StaffPart(DatasetPart):
         "is_staff", "is_active", "date_joined", "language", "phone_extension",
     ]  # fmt: skip
 
-    @abstractmethod
     def count(self, cursor: Cursor) -> int:
         cursor.execute("SELECT count(*) FROM crm_user WHERE username LIKE %s", [self.USERNAME_PREFIX + "%"])
         return cursor.fetchone()[0]
 
-    @abstractmethod
     def clear(self, cursor: Cursor) -> None:
         bench_users = "SELECT id FROM crm_user WHERE username LIKE %s"
         pattern = [self.USERNAME_PREFIX + "%"]
@@ -221,7 +218,6 @@ class StaffPart(DatasetPart):
         cursor.execute(f"DELETE FROM crm_user_user_permissions WHERE user_id IN ({bench_users})", pattern)
         cursor.execute("DELETE FROM crm_user WHERE username LIKE %s", pattern)
 
-    @abstractmethod
     def load(self, cursor: Cursor, *, rows: int, seed: int) -> None:
         from django.contrib.auth.hashers import make_password
 
