@@ -155,7 +155,10 @@ def ascii_slug(text: str) -> str:
 
 
 class DatasetPart:
-    """One kind of bench rows. Subclasses set ``name``, ``version`` and ``depends_on``."""
+    """One kind of bench rows. Subclasses set ``name``, ``version`` and ``depends_on`` and define
+    ``count(cursor) -> int`` (rows the database holds now), ``clear(cursor)`` (delete this part's rows
+    and only them) and ``load(cursor, *, rows, seed)`` (insert ``rows`` rows, deterministic for ``seed``).
+    """
 
     name: str = ""
     version: int = 1
@@ -164,18 +167,6 @@ class DatasetPart:
     def rows_for_scale(self, scale: int) -> int:
         """How many rows this part holds for ``--scale``."""
         return scale
-
-    def count(self, cursor: Cursor) -> int:
-        """How many of this part's rows the database holds now."""
-        raise NotImplementedError
-
-    def clear(self, cursor: Cursor) -> None:
-        """Delete this part's rows (and only them)."""
-        raise NotImplementedError
-
-    def load(self, cursor: Cursor, *, rows: int, seed: int) -> None:
-        """Insert ``rows`` rows, deterministically for ``seed``."""
-        raise NotImplementedError
 
 
 PARTS: dict[str, DatasetPart] = {}
