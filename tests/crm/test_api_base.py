@@ -184,7 +184,9 @@ def test_it_refuses_the_staff_directory_to_an_anonymous_caller(client, superviso
     assert "supervisor.test" not in response.content.decode()
 
 
-def test_it_filters_staff_by_role_activity_and_search(client, supervisor, make_staff):
+def test_it_filters_staff_by_role_activity_and_search(client, make_staff):
+    # Fixed names: the shared fixtures' random French surnames may themselves be "Dupont".
+    supervisor = make_staff(roles.SUPERVISOR, username="lead", first_name="Léon", last_name="Chef", email="l@x.test")
     make_staff(roles.AGENT, username="a.dupont", first_name="Amélie", last_name="Dupont")
     make_staff(roles.AGENT, username="b.martin", first_name="Bruno", last_name="Martin", is_active=False)
     make_staff(roles.MARKETER, username="c.dupont", first_name="Claire", last_name="Dupont", email="claire@x.test")
