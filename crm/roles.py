@@ -45,6 +45,33 @@ _CUSTOMER_READ = [
     "customers.view_product",
     "customers.view_attributedefinition",
 ]
+_CHANNELS_READ = [
+    "channels.view_interaction",
+    "channels.view_case",
+    "channels.view_conversation",
+    "channels.view_webevent",
+    "channels.view_satisfactionsurvey",
+    "channels.view_letter",
+    "channels.view_responsetemplate",
+    "channels.view_channelcost",
+]
+_CHANNELS_AGENT = [
+    *_CHANNELS_READ,
+    "channels.use_console",
+    "channels.reply_customer",
+    "channels.add_interaction",
+    "channels.add_case",
+    "channels.change_case",
+    "channels.change_conversation",
+    "channels.view_callbackrequest",
+    "channels.add_callbackrequest",
+    "channels.change_callbackrequest",
+    "channels.view_followup",
+    "channels.add_followup",
+    "channels.change_followup",
+    "channels.add_letter",
+    "channels.view_queue",
+]
 _AGENT = [
     "crm.use_agent_console",
     "crm.use_api_tokens",
@@ -61,6 +88,7 @@ _AGENT = [
     "customers.record_consent",
     "customers.view_duplicatepair",
     "customers.add_savedfilter",
+    *_CHANNELS_AGENT,
 ]
 _SUPERVISOR = [
     *_AGENT,
@@ -72,9 +100,18 @@ _SUPERVISOR = [
     "customers.export_customer",
     "customers.import_customer",
     "customers.view_importjob",
+    "channels.supervise_queues",
+    "channels.change_queue",
+    "channels.change_queuemember",
+    "channels.view_queuemember",
+    "channels.view_slapolicy",
+    "channels.change_letter",
+    "channels.add_letterbatch",
+    "channels.view_letterbatch",
 ]
 _MARKETER = ["crm.use_marketing", "crm.view_analytics", "crm.use_api_tokens", *_CUSTOMER_READ,
-             "customers.add_savedfilter"]  # fmt: skip
+             "customers.add_savedfilter", *_CHANNELS_READ, "channels.add_letterbatch", "channels.view_letterbatch",
+             "channels.add_responsetemplate", "channels.change_responsetemplate"]  # fmt: skip
 _ADMIN = sorted(
     {
         *_SUPERVISOR,
@@ -111,6 +148,21 @@ _ADMIN = sorted(
         "django_celery_beat.add_crontabschedule",
         "axes.view_accessattempt",
         "axes.delete_accessattempt",
+        "channels.add_queue",
+        "channels.add_queuemember",
+        "channels.delete_queuemember",
+        "channels.add_slapolicy",
+        "channels.change_slapolicy",
+        "channels.change_channelcost",
+        "channels.view_site",
+        "channels.add_site",
+        "channels.change_site",
+        "channels.view_mailbox",
+        "channels.add_mailbox",
+        "channels.change_mailbox",
+        "channels.view_agentprofile",
+        "channels.add_agentprofile",
+        "channels.change_agentprofile",
     }
 )
 
@@ -134,6 +186,9 @@ _INTEGRATION = [
     "customers.change_contract",
     "customers.add_invoice",
     "customers.change_invoice",
+    "channels.view_interaction",
+    "channels.add_interaction",
+    "channels.ingest_email",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

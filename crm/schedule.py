@@ -40,6 +40,31 @@ DEFAULT_JOBS = [
         crontab={"minute": "23", "hour": "4"},
         description="Proposes likely duplicate customers for review, every night at 04:23 (Europe/Paris).",
     ),
+    Job(
+        name="Read mailboxes",
+        task="channels.mailboxes_poll_task",
+        crontab={"minute": "*"},
+        description="Fetches new messages from every active IMAP mailbox, every minute.",
+    ),
+    Job(
+        name="Flag SLA breaches",
+        task="channels.sla_breaches_flag_task",
+        crontab={"minute": "*/5"},
+        description="Flags open cases whose first response or resolution is overdue, every 5 minutes.",
+    ),
+    Job(
+        name="Send satisfaction surveys",
+        task="channels.surveys_send_due_task",
+        crontab={"minute": "*/15"},
+        description="Sends the satisfaction surveys whose delay after resolution has passed, every 15 minutes.",
+    ),
+    Job(
+        name="Summarise web sessions",
+        task="channels.web_sessions_summarise_task",
+        crontab={"minute": "*/10"},
+        description="Turns finished web sessions of known visitors into one timeline entry each, every 10 minutes.",
+        queue="analytics",
+    ),
 ]
 
 

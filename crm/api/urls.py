@@ -18,6 +18,7 @@ v1_urlpatterns = [
     path("staff/", views.StaffListApi.as_view(), name="api_v1_staff"),
     # Apps mount their endpoints by dotted path, so this package imports none of them.
     path("", include("customers.api.urls")),
+    path("", include("channels.api.urls")),
 ]
 
 urlpatterns = [

@@ -10,18 +10,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from crm.access import declared_access
-from crm.roles import ADMIN, AGENT, MARKETER, SUPERVISOR
-
-VISITORS = ["anonymous", "norole", AGENT, SUPERVISOR, MARKETER, ADMIN]
-LOGIN = 302  # anonymous visitors are sent to the sign-in page
-PUBLIC = {200, 503}  # /health/ answers 503 in the test run: no beat process is ticking
-
-
-def row(anonymous, norole, agent, supervisor, marketer, admin):
-    return dict(zip(VISITORS, [anonymous, norole, agent, supervisor, marketer, admin], strict=True))
-
-
-EVERY_STAFF = row(LOGIN, 200, 200, 200, 200, 200)
+from crm.roles import ADMIN
+from tests.crm.access_rows import collected_rows
+from tests.crm.access_rows.common import EVERY_STAFF, LOGIN, PUBLIC, VISITORS, row
 
 # name: (method, kwargs, expected statuses)
 ACCESS = {
@@ -102,6 +93,7 @@ ACCESS = {
     "customers:duplicate_dismiss": ("post", {"pk": 999999}, row(LOGIN, 403, 403, 404, 403, 404)),
     "customers:merge": ("get", {"pk": 999999}, row(LOGIN, 403, 403, 404, 403, 404)),
 }
+ACCESS.update(collected_rows())
 
 
 def _named_patterns(patterns=None, namespace=""):

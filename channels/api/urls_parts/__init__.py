@@ -1,0 +1,1 @@
+"""API routes per area (collected by channels.api.urls)."""

@@ -1,0 +1,3 @@
+"""API routes: chat."""
+
+urlpatterns: list = []

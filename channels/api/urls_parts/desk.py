@@ -1,0 +1,3 @@
+"""API routes: desk."""
+
+urlpatterns: list = []

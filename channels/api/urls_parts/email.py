@@ -1,0 +1,3 @@
+"""API routes: email."""
+
+urlpatterns: list = []

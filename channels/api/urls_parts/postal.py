@@ -1,0 +1,3 @@
+"""API routes: postal."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API routes: sms."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API routes: timeline."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""HTML routes: calls."""
+
+urlpatterns: list = []

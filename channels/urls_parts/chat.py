@@ -1,0 +1,3 @@
+"""HTML routes: chat."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""HTML routes: desk."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""HTML routes: email."""
+
+urlpatterns: list = []

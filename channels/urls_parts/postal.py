@@ -1,0 +1,3 @@
+"""HTML routes: postal."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""HTML routes: sms."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""HTML routes: timeline."""
+
+urlpatterns: list = []

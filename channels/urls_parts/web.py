@@ -1,0 +1,3 @@
+"""HTML routes: web."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Wiring of the calls area (registered from ChannelsConfig.ready)."""

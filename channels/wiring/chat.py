@@ -1,0 +1,1 @@
+"""Wiring of the chat area (registered from ChannelsConfig.ready)."""

@@ -1,0 +1,1 @@
+"""Wiring of the desk area (registered from ChannelsConfig.ready)."""

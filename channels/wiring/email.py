@@ -1,0 +1,1 @@
+"""Wiring of the email area (registered from ChannelsConfig.ready)."""

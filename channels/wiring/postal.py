@@ -1,0 +1,1 @@
+"""Wiring of the postal area (registered from ChannelsConfig.ready)."""

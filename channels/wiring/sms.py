@@ -1,0 +1,1 @@
+"""Wiring of the sms area (registered from ChannelsConfig.ready)."""

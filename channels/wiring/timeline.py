@@ -1,0 +1,1 @@
+"""Wiring of the timeline area (registered from ChannelsConfig.ready)."""

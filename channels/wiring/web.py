@@ -1,0 +1,1 @@
+"""Wiring of the web area (registered from ChannelsConfig.ready)."""
