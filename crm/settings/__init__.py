@@ -375,3 +375,18 @@ RETENTION_PROSPECT_YEARS = env_int("RETENTION_PROSPECT_YEARS", default=3)
 # When true, the nightly retention job also anonymises the prospects it flags (irreversible).
 RETENTION_AUTO_ANONYMISE = env_bool("RETENTION_AUTO_ANONYMISE", default=False)
 IMPORT_MAX_FILE_MB = env_int("IMPORT_MAX_FILE_MB", default=200)
+
+# -- Channels: SMS -------------------------------------------------------------------------------
+
+# "console" keeps messages in Redis for the demo; "http" posts them to a generic JSON SMS API.
+SMS_PROVIDER = env_str("SMS_PROVIDER", default="console")
+if SMS_PROVIDER not in {"console", "http"}:
+    raise ImproperlyConfigured(f"SMS_PROVIDER must be 'console' or 'http', not {SMS_PROVIDER!r}.")
+SMS_HTTP_URL = env_str("SMS_HTTP_URL", default="")
+SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", default="")
+if SMS_PROVIDER == "http" and not (SMS_HTTP_URL.startswith(("http://", "https://")) and SMS_HTTP_TOKEN):
+    raise ImproperlyConfigured("SMS_PROVIDER=http needs SMS_HTTP_URL (http:// or https://) and SMS_HTTP_TOKEN.")
+SMS_HTTP_TIMEOUT_SECONDS = env_int("SMS_HTTP_TIMEOUT_SECONDS", default=10)
+SMS_SENDER = env_str("SMS_SENDER", default="RELAIS")
+# Inbound and status webhooks must carry this token (header X-Relais-Webhook-Token); empty refuses them all.
+SMS_WEBHOOK_TOKEN = env_str("SMS_WEBHOOK_TOKEN", default="")
