@@ -6,6 +6,7 @@ what the test suite needs. A bad value fails at start-up with the variable's nam
 
 from __future__ import annotations
 
+import datetime
 import secrets
 import warnings
 from pathlib import Path
@@ -376,6 +377,11 @@ RETENTION_PROSPECT_YEARS = env_int("RETENTION_PROSPECT_YEARS", default=3)
 RETENTION_AUTO_ANONYMISE = env_bool("RETENTION_AUTO_ANONYMISE", default=False)
 IMPORT_MAX_FILE_MB = env_int("IMPORT_MAX_FILE_MB", default=200)
 
+# -- Channels: service desk ---------------------------------------------------------------------
+
+# How long after a case is resolved its satisfaction survey goes out (measured after the experience).
+CSAT_SURVEY_DELAY = datetime.timedelta(hours=env_int("CSAT_SURVEY_DELAY_HOURS", default=48))
+
 # -- Channels: SMS -------------------------------------------------------------------------------
 
 # "console" keeps messages in Redis for the demo; "http" posts them to a generic JSON SMS API.
@@ -390,3 +396,12 @@ SMS_HTTP_TIMEOUT_SECONDS = env_int("SMS_HTTP_TIMEOUT_SECONDS", default=10)
 SMS_SENDER = env_str("SMS_SENDER", default="RELAIS")
 # Inbound and status webhooks must carry this token (header X-Relais-Webhook-Token); empty refuses them all.
 SMS_WEBHOOK_TOKEN = env_str("SMS_WEBHOOK_TOKEN", default="")
+
+# -- Channels: calls (computer-telephony integration) ---------------------------------------------
+
+# Shared secret of the telephony system's call-event webhook (HMAC-SHA256); empty refuses every event.
+CTI_SHARED_SECRET = env_str("CTI_SHARED_SECRET", default="")
+if CTI_SHARED_SECRET and len(CTI_SHARED_SECRET) < 32:
+    raise ImproperlyConfigured("CTI_SHARED_SECRET must be at least 32 characters (e.g. openssl rand -hex 32).")
+# How far a call event's X-Relais-Timestamp may be from now, in seconds (replay window).
+CTI_MAX_SKEW_SECONDS = env_int("CTI_MAX_SKEW_SECONDS", default=300)
