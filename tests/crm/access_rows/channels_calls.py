@@ -2,4 +2,18 @@
 
 from tests.crm.access_rows.common import EVERY_STAFF, LOGIN, PUBLIC, row  # noqa: F401
 
-ROWS: dict = {}
+CONSOLE = row(LOGIN, 403, 200, 200, 403, 200)
+ONE_CALL = row(LOGIN, 403, 404, 404, 403, 404)
+
+ROWS: dict = {
+    "channels:console": ("get", {}, CONSOLE),
+    "channels:console_stream": ("get", {}, CONSOLE),
+    "channels:call_outbound_search": ("get", {}, CONSOLE),
+    "channels:call_card": ("get", {"pk": 999999}, ONE_CALL),
+    "channels:call_outcome": ("post", {"pk": 999999}, ONE_CALL),
+    "channels:call_prospect": ("post", {"pk": 999999}, ONE_CALL),
+    "channels:call_link_search": ("get", {"pk": 999999}, ONE_CALL),
+    "channels:call_link": ("post", {"pk": 999999}, ONE_CALL),
+    # Signed by the telephony system's shared secret, never by a session or a token.
+    "api_v1_channel_call_events": ("post", {}, row(401, 401, 401, 401, 401, 401)),
+}

@@ -1,0 +1,527 @@
+"""Computer-telephony integration: signed call events, the screen pop card, and what agents do with a call.
+
+The telephony system posts ``ringing``, ``answered``, ``ended`` and ``missed`` events (HMAC-signed,
+``call_event_verify``); ``call_event_process`` follows the call in a ``CallSession``, resolves the
+caller's number on ringing and returns the customer card that pops on the agent's screen (pushed over
+SSE after commit), and turns an ended or missed call into one interaction on the timeline. Agents then
+log the outcome, open a case, create a prospect or link an unknown number to a customer.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from channels import realtime
+from channels.choices import (
+    OPEN_CASE_STATUSES,
+    CallState,
+    CaseCategory,
+    CasePriority,
+    Direction,
+    InteractionChannel,
+    InteractionKind,
+)
+from channels.models import AgentProfile, CallSession, Case, Interaction
+from channels.services.cases import case_agent_responded, case_open
+from channels.services.interactions import interaction_record
+from crm.errors import ApplicationError
+from customers.choices import ContactKind, RecordSource, Stage
+from customers.models import Customer
+from customers.normalise import phone_display, phone_normalise
+from customers.services.identity import identity_resolve
+from customers.services.records import CustomerInput, contact_point_add, customer_create
+
+EVENTS = ("ringing", "answered", "ended", "missed")
+LAST_CONTACTS = 5
+SCREEN_POP_EVENT = "screen_pop"
+TOAST_EVENT = "toast"
+
+
+# -- Signature ------------------------------------------------------------------------------------------
+
+
+def call_event_signature(*, secret: str, timestamp: str, body: bytes) -> str:
+    """The hex HMAC-SHA256 of ``"<timestamp>.<raw body>"`` (what the telephony system sends)."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def call_event_verify(*, timestamp: str | None, signature: str | None, body: bytes, now: float | None = None) -> None:
+    """Refuse a call event that is not signed with ``CTI_SHARED_SECRET`` or is outside the replay window.
+
+    Raises ``ApplicationError`` with status 401 (missing or bad signature, stale or future timestamp)
+    or 503 (no secret configured). The signature is compared in constant time.
+    """
+    if not timestamp or not signature:
+        raise ApplicationError(
+            "signature_missing",
+            _("Sign call events with the headers X-Relais-Timestamp and X-Relais-Signature."),
+            status_code=401,
+        )
+    secret = settings.CTI_SHARED_SECRET
+    if not secret:
+        raise ApplicationError(
+            "cti_not_configured", _("Call events are refused: CTI_SHARED_SECRET is not set."), status_code=503
+        )
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        raise ApplicationError(
+            "timestamp_invalid", _("X-Relais-Timestamp must be a Unix time in seconds."), status_code=401
+        ) from None
+    expected = call_event_signature(secret=secret, timestamp=timestamp, body=body)
+    if not hmac.compare_digest(expected, signature.strip().lower().removeprefix("sha256=")):
+        raise ApplicationError("signature_invalid", _("The call event's signature does not match."), status_code=401)
+    skew = abs((now if now is not None else time.time()) - sent_at)
+    if skew > settings.CTI_MAX_SKEW_SECONDS:
+        raise ApplicationError(
+            "timestamp_out_of_window",
+            _("The call event's timestamp is more than %(minutes)d minutes from now (replay refused).")
+            % {"minutes": settings.CTI_MAX_SKEW_SECONDS // 60},
+            status_code=401,
+        )
+
+
+# -- The customer card ----------------------------------------------------------------------------------
+
+
+def _user_name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.username
+
+
+def call_customer_card(*, customer: Customer) -> dict:
+    """What an agent needs while the phone rings: identity, consents, open cases, last contacts, last call.
+
+    Plain data (JSON-ready), read in six queries whatever the customer's history.
+    """
+    from customers.selectors import consent_badges
+
+    customer = Customer.objects.select_related("owner").get(pk=customer.pk)
+    cases = list(
+        Case.objects.filter(customer=customer, status__in=OPEN_CASE_STATUSES)
+        .order_by("resolution_due_at", "-created_at")
+        .only("id", "number", "subject", "status", "priority", "resolution_due_at", "first_response_due_at")[:10]
+    )
+    contacts = list(
+        Interaction.objects.filter(customer=customer)
+        .order_by("-occurred_at", "-id")
+        .only("id", "channel", "direction", "kind", "occurred_at", "subject", "outcome")[:LAST_CONTACTS]
+    )
+    last_call = (
+        Interaction.objects.filter(customer=customer, channel=InteractionChannel.PHONE, kind=InteractionKind.CALL)
+        .order_by("-occurred_at", "-id")
+        .only("id", "occurred_at", "subject", "summary", "outcome", "direction")
+        .first()
+    )
+    return {
+        "id": customer.pk,
+        "account_number": customer.account_number,
+        "name": customer.display_name,
+        "kind": customer.kind,
+        "stage": customer.stage,
+        "stage_label": str(customer.get_stage_display()),
+        "owner": _user_name(customer.owner) or None,
+        "consents": {badge["channel"]: badge["status"] for badge in consent_badges(customer=customer)},
+        "open_cases": [
+            {
+                "number": case.number,
+                "subject": case.subject,
+                "status": case.status,
+                "status_label": str(case.get_status_display()),
+                "priority": case.priority,
+                "due_at": (case.resolution_due_at or case.first_response_due_at),
+            }
+            for case in cases
+        ],
+        "last_contacts": [
+            {
+                "channel": contact.channel,
+                "channel_label": str(contact.get_channel_display()),
+                "direction": contact.direction,
+                "kind": contact.kind,
+                "occurred_at": contact.occurred_at,
+                "subject": contact.subject,
+                "outcome": contact.outcome,
+            }
+            for contact in contacts
+        ],
+        "last_call": None
+        if last_call is None
+        else {
+            "occurred_at": last_call.occurred_at,
+            "direction": last_call.direction,
+            "reason": last_call.subject,
+            "summary": last_call.summary,
+            "outcome": last_call.outcome,
+        },
+        "url": reverse("customers:detail", kwargs={"pk": customer.pk}),
+    }
+
+
+def _candidate_cards(ids: list[int]) -> list[dict]:
+    customers = Customer.objects.in_bulk(ids)
+    return [
+        {
+            "id": customer.pk,
+            "account_number": customer.account_number,
+            "name": customer.display_name,
+            "stage": customer.stage,
+            "url": reverse("customers:detail", kwargs={"pk": customer.pk}),
+        }
+        for pk in ids
+        if (customer := customers.get(pk)) is not None
+    ]
+
+
+# -- Call events ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class CallEventResult:
+    """What the telephony system gets back: the session, and on ringing the screen pop."""
+
+    session: CallSession
+    event: str
+    customer_card: dict | None = None
+    candidates: list[dict] | None = None
+
+
+def _number_e164(raw: str) -> str:
+    try:
+        return phone_normalise(raw).e164
+    except ApplicationError:
+        return ""  # withheld ("anonymous"), internal or malformed numbers: the call is still followed
+
+
+def _agent_for_extension(extension: str):
+    if not extension:
+        return None
+    profile = AgentProfile.objects.select_related("user").filter(extension=extension, user__is_active=True).first()
+    return profile.user if profile else None
+
+
+def _resolve(session: CallSession) -> None:
+    """Set the session's customer (one clear match) or its candidates (ambiguous), from the caller's number."""
+    session.customer, session.candidates = None, []
+    if not session.caller_e164:
+        return
+    result = identity_resolve(phone=session.caller_e164)
+    if result.match is not None:
+        session.customer = result.match
+    else:
+        session.candidates = [candidate.customer.pk for candidate in result.candidates]
+
+
+def _lock_call(call_id: str) -> None:
+    # Two copies of one event racing (a retry while the first is in flight) must not both pass the
+    # "already processed" check: serialise on the call id for the rest of the transaction.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ["relais-call:" + call_id])
+
+
+def _already(session: CallSession, event: str) -> bool:
+    if event == "ringing":
+        return True  # the session exists: ringing was processed
+    if event == "answered":
+        return session.answered_at is not None
+    return session.interaction_id is not None and session.state in (CallState.ENDED, CallState.MISSED)
+
+
+@transaction.atomic
+def call_event_process(
+    *,
+    event: str,
+    call_id: str,
+    caller_number: str,
+    called_line: str = "",
+    agent_extension: str = "",
+    occurred_at: datetime.datetime | None = None,
+    direction: str = Direction.INBOUND,
+) -> CallEventResult:
+    """Apply one telephony event to its call; return the session and, on ringing, the customer card.
+
+    ``ringing`` creates the session, resolves the number (a match, candidates or nobody) and finds
+    the agent by extension; after commit the screen pop is pushed to that agent's console. A call
+    first seen at ``answered`` / ``ended`` is created on the fly. ``ended`` and ``missed`` record the
+    call as one phone interaction (duration from answered to ended) or complete the one the agent
+    already logged. Each (call id, event) is processed once: a repeat raises ``already_processed`` (409).
+    """
+    if event not in EVENTS:
+        raise ApplicationError("invalid_choice", _("Unknown call event: %(event)s") % {"event": event}, field="event")
+    at = occurred_at or timezone.now()
+    _lock_call(call_id)
+    session = CallSession.objects.select_for_update().filter(call_id=call_id).order_by("-rang_at").first()
+    if session is not None and _already(session, event):
+        raise ApplicationError(
+            "already_processed",
+            _("The %(event)s event of call %(call_id)s was already processed.") % {"event": event, "call_id": call_id},
+            status_code=409,
+        )
+    if session is None:
+        session = CallSession(
+            call_id=call_id,
+            direction=direction,
+            caller_number=caller_number[:40],
+            caller_e164=_number_e164(caller_number),
+            called_line=called_line[:40],
+            agent_extension=agent_extension[:20],
+            agent=_agent_for_extension(agent_extension),
+            rang_at=at,
+        )
+        _resolve(session)
+    elif agent_extension and agent_extension != session.agent_extension:
+        # Transferred: the call now belongs to the agent who answered it.
+        session.agent_extension = agent_extension[:20]
+        session.agent = _agent_for_extension(agent_extension) or session.agent
+
+    if event == "ringing":
+        session.state = CallState.RINGING
+    elif event == "answered":
+        session.state, session.answered_at = CallState.ANSWERED, at
+    else:
+        session.state = CallState.ENDED if event == "ended" and session.answered_at else CallState.MISSED
+        session.ended_at = at
+    session.save()
+    if event in ("ended", "missed"):
+        _call_interaction_complete(session)
+
+    result = CallEventResult(session=session, event=event)
+    if event == "ringing":
+        if session.customer_id:
+            result.customer_card = call_customer_card(customer=session.customer)
+        elif session.candidates:
+            result.candidates = _candidate_cards(session.candidates)
+        if session.agent_id:
+            transaction.on_commit(lambda: call_screen_pop_publish(session_id=session.pk))
+    return result
+
+
+def call_duration_seconds(session: CallSession) -> int | None:
+    if session.answered_at and session.ended_at:
+        return max(0, int((session.ended_at - session.answered_at).total_seconds()))
+    return None
+
+
+def _call_subject(session: CallSession) -> str:
+    number = phone_display(session.caller_e164) if session.caller_e164 else session.caller_number
+    if session.state == CallState.MISSED:
+        return _("Missed call from %(number)s") % {"number": number}
+    if session.direction == Direction.OUTBOUND:
+        return _("Call to %(number)s") % {"number": number}
+    return _("Call from %(number)s") % {"number": number}
+
+
+def _call_interaction_ensure(session: CallSession) -> Interaction:
+    """The session's interaction, recorded through ``interaction_record`` the first time it is needed."""
+    if session.interaction_id:
+        return Interaction.objects.select_for_update().get(pk=session.interaction_id)
+    interaction = interaction_record(
+        channel=InteractionChannel.PHONE,
+        direction=session.direction,
+        kind=InteractionKind.CALL,
+        customer=session.customer,
+        agent=session.agent,
+        occurred_at=session.answered_at or session.rang_at,
+        subject=_call_subject(session),
+        outcome="missed" if session.state == CallState.MISSED else "",
+        duration_seconds=call_duration_seconds(session),
+        external_id=session.call_id,
+        metadata={
+            "call_id": session.call_id,
+            "caller_number": session.caller_e164 or session.caller_number,
+            "called_line": session.called_line,
+            "agent_extension": session.agent_extension,
+        },
+    )
+    session.interaction = interaction
+    session.save(update_fields=["interaction"])
+    return interaction
+
+
+def _call_interaction_complete(session: CallSession) -> Interaction:
+    """At the end of the call: record it, or fill the duration into what the agent logged meanwhile."""
+    had_one = bool(session.interaction_id)
+    interaction = _call_interaction_ensure(session)
+    if had_one:
+        interaction.duration_seconds = call_duration_seconds(session)
+        if session.state == CallState.MISSED and not interaction.outcome:
+            interaction.outcome = "missed"
+        interaction.save(update_fields=["duration_seconds", "outcome"])
+    return interaction
+
+
+# -- The screen pop -------------------------------------------------------------------------------------
+
+
+def call_console_context(*, session: CallSession) -> dict:
+    """The template context of one call's card (screen pop and console)."""
+    card = call_customer_card(customer=session.customer) if session.customer_id else None
+    candidates = _candidate_cards(session.candidates) if not card and session.candidates else []
+    interaction = None
+    if session.interaction_id:
+        interaction = Interaction.objects.filter(pk=session.interaction_id).select_related("case").first()
+    return {
+        "session": session,
+        "card": card,
+        "candidates": candidates,
+        "interaction": interaction,
+        "number_display": phone_display(session.caller_e164) if session.caller_e164 else session.caller_number,
+    }
+
+
+def call_screen_pop_publish(*, session_id: int) -> int:
+    """Push the call's card to its agent's console and a toast to their other pages; returns the streams reached."""
+    session = CallSession.objects.select_related("customer", "agent").filter(pk=session_id).first()
+    if session is None or session.agent_id is None:
+        return 0
+    context = call_console_context(session=session)
+    topic = f"agent:{session.agent_id}"
+    reached = realtime.publish(topic, SCREEN_POP_EVENT, render_to_string("channels/calls/card.html", context))
+    reached += realtime.publish(topic, TOAST_EVENT, render_to_string("channels/calls/toast.html", context))
+    return reached
+
+
+# -- What the agent does with a call --------------------------------------------------------------------
+
+
+def call_get_for_agent(*, user, pk: int) -> CallSession:
+    """A call the user may work on: their own, or any call for a supervisor. Raises Http404 otherwise."""
+    from django.http import Http404
+
+    queryset = CallSession.objects.select_related("customer", "agent")
+    if not user.has_perm("channels.supervise_queues"):
+        queryset = queryset.filter(agent=user)
+    session = queryset.filter(pk=pk).first()
+    if session is None:
+        raise Http404(_("No such call."))
+    return session
+
+
+def calls_recent_for_agent(*, user, limit: int = 20) -> list[CallSession]:
+    """The agent's latest calls, newest first, with their customer and interaction (one query)."""
+    return list(
+        CallSession.objects.filter(agent=user).select_related("customer").order_by("-rang_at", "-id")[:limit]
+    )
+
+
+def call_current_for_agent(*, user) -> CallSession | None:
+    """The call to show when the console opens: one still ringing or in progress, else the latest one
+    of the last hour whose outcome is not logged yet."""
+    active = CallSession.objects.filter(agent=user, state__in=(CallState.RINGING, CallState.ANSWERED))
+    session = active.select_related("customer").order_by("-rang_at").first()
+    if session is not None:
+        return session
+    recent = CallSession.objects.filter(agent=user, rang_at__gte=timezone.now() - datetime.timedelta(hours=1))
+    session = recent.select_related("customer").order_by("-rang_at").first()
+    if session and session.interaction_id:
+        logged = Interaction.objects.filter(pk=session.interaction_id).exclude(outcome__in=("", "missed")).exists()
+        if logged:
+            return None
+    return session
+
+
+@transaction.atomic
+def call_outcome_log(
+    *,
+    session: CallSession,
+    acting_user,
+    outcome: str,
+    summary: str = "",
+    open_case: bool = False,
+    case_subject: str = "",
+    case_category: str = CaseCategory.REQUEST,
+    case_priority: str = CasePriority.NORMAL,
+) -> Interaction:
+    """Record what the call was about and how it ended, optionally opening a case for the customer.
+
+    Works during the call (the duration is filled in when the ``ended`` event arrives) or after it.
+    Logging again replaces the outcome and summary. A case needs an identified customer; the call
+    counts as the case's first response.
+    """
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise ApplicationError("required", _("Say how the call ended."), field="outcome")
+    if open_case and not session.customer_id:
+        raise ApplicationError(
+            "customer_required",
+            _("Identify the caller (create a prospect or link a customer) before opening a case."),
+            field="open_case",
+        )
+    if open_case and not (case_subject or summary).strip():
+        raise ApplicationError("required", _("Give the case a subject."), field="case_subject")
+    session = CallSession.objects.select_for_update().select_related("customer").get(pk=session.pk)
+    interaction = _call_interaction_ensure(session)
+    interaction.outcome = outcome[:100]
+    if summary.strip():
+        interaction.summary = summary.strip()
+    if session.agent_id is None:
+        session.agent = acting_user
+        session.save(update_fields=["agent"])
+        interaction.agent = acting_user
+    if open_case and interaction.case_id is None:
+        case = case_open(
+            subject=(case_subject or summary).strip()[:255],
+            description=summary.strip(),
+            channel=InteractionChannel.PHONE,
+            customer=session.customer,
+            category=case_category,
+            priority=case_priority,
+            assignee=acting_user,
+            acting_user=acting_user,
+        )
+        case_agent_responded(case, at=interaction.occurred_at)
+        interaction.case = case
+    interaction.save(update_fields=["outcome", "summary", "agent", "case"])
+    return interaction
+
+
+@transaction.atomic
+def call_customer_attach(*, session: CallSession, customer: Customer, acting_user) -> CallSession:
+    """Identify the caller: the call (and its interaction) now belong to ``customer``, whose contact
+    points gain the number when it is a valid one. All in one transaction."""
+    if not customer.is_live:
+        raise ApplicationError("not_live", _("This customer was merged or anonymised."), field="customer")
+    session = CallSession.objects.select_for_update().get(pk=session.pk)
+    if session.caller_e164:
+        contact_point_add(customer=customer, kind=ContactKind.PHONE, value=session.caller_e164,
+                          acting_user=acting_user, source=RecordSource.AGENT)  # fmt: skip
+    session.customer, session.candidates = customer, []
+    session.save(update_fields=["customer", "candidates"])
+    if session.interaction_id:
+        Interaction.objects.filter(pk=session.interaction_id).update(customer=customer)
+    return session
+
+
+@transaction.atomic
+def call_prospect_create(
+    *, session: CallSession, acting_user, given_name: str = "", family_name: str = "", company_name: str = ""
+) -> Customer:
+    """Create a prospect from an unknown caller (their number as a contact point) and attach the call."""
+    if session.customer_id:
+        raise ApplicationError("already_identified", _("This call already belongs to a customer."))
+    customer = customer_create(
+        data=CustomerInput(
+            given_name=given_name.strip(),
+            family_name=family_name.strip(),
+            company_name=company_name.strip(),
+            kind="company" if company_name.strip() and not (given_name or family_name).strip() else "person",
+            stage=Stage.PROSPECT,
+            owner=acting_user,
+        ),
+        acting_user=acting_user,
+        source=RecordSource.AGENT,
+    )
+    call_customer_attach(session=session, customer=customer, acting_user=acting_user)
+    return customer
