@@ -252,6 +252,9 @@ except Exception as exc:
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="Relais <relais@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10
+# Inbound email (channels email area): larger messages are refused, larger attachments dropped (message kept).
+EMAIL_INBOUND_MAX_BYTES = env_int("EMAIL_INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
+EMAIL_ATTACHMENT_MAX_BYTES = env_int("EMAIL_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 # -- Security (production mode when DEBUG is off) ----------------------------------------------
 

@@ -1,3 +1,9 @@
 """API routes: email."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from channels.api.email import EmailInboundApi
+
+urlpatterns: list = [
+    path("channels/email/inbound/", EmailInboundApi.as_view(), name="api_v1_email_inbound"),
+]

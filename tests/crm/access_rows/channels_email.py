@@ -2,4 +2,6 @@
 
 from tests.crm.access_rows.common import EVERY_STAFF, LOGIN, PUBLIC, row  # noqa: F401
 
-ROWS: dict = {}
+ROWS: dict = {
+    "api_v1_email_inbound": ("post", {}, row(401, 403, 403, 403, 403, 403)),
+}
