@@ -6,13 +6,27 @@ desk's screens use the rest.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 
-from channels.choices import OPEN_CASE_STATUSES, CasePriority, CaseStatus
-from channels.models import Case, Queue, SlaPolicy
+from channels.choices import (
+    OPEN_CASE_STATUSES,
+    CaseCategory,
+    CasePriority,
+    CaseStatus,
+    Direction,
+    InteractionChannel,
+    InteractionKind,
+)
+from channels.models import Case, Interaction, Queue, SlaPolicy
+from channels.services.interactions import interaction_record
 from channels.services.sla import business_add
+from crm.errors import ApplicationError
 
 
 def sla_policy_for(*, category: str, priority: str) -> SlaPolicy | None:
@@ -113,3 +127,208 @@ def case_agent_responded(case: Case, *, at=None) -> Case:
             case.status = CaseStatus.OPEN
         case.save(update_fields=["first_responded_at", "first_response_breached", "status", "updated_at"])
     return case
+
+
+# Which status a case may move to from each status (same-status changes are refused as no-ops).
+TRANSITIONS: dict[str, set[str]] = {
+    CaseStatus.NEW: {CaseStatus.OPEN, CaseStatus.WAITING, CaseStatus.RESOLVED, CaseStatus.CLOSED},
+    CaseStatus.OPEN: {CaseStatus.WAITING, CaseStatus.RESOLVED, CaseStatus.CLOSED},
+    CaseStatus.WAITING: {CaseStatus.OPEN, CaseStatus.RESOLVED, CaseStatus.CLOSED},
+    CaseStatus.RESOLVED: {CaseStatus.OPEN, CaseStatus.CLOSED},
+    CaseStatus.CLOSED: {CaseStatus.OPEN},
+}
+
+
+def case_transitions(case: Case) -> list[tuple[str, str]]:
+    """The statuses ``case`` may move to, as (value, label) in the order of the status list."""
+    allowed = TRANSITIONS.get(case.status, set())
+    return [(value, label) for value, label in CaseStatus.choices if value in allowed]
+
+
+def _locked(case: Case) -> Case:
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+@transaction.atomic
+def case_status_change(*, case: Case, status: str, acting_user=None, at=None) -> Case:
+    """Move the case to ``status`` if the transition is allowed.
+
+    Resolving sets ``resolved_at`` (and the resolution breach if late) and schedules the satisfaction
+    survey; closing sets ``closed_at``; reopening (to open from resolved/closed) clears both and counts
+    the reopen, keeping any survey answer. Waiting on the customer pauses no SLA clock: due dates are
+    fixed at creation (see docs/channels/desk.md). Raises ``ApplicationError`` on a refused change.
+    """
+    if status not in CaseStatus.values:
+        raise ApplicationError("invalid_choice", _("Unknown status: %(status)s") % {"status": status},
+                               field="status")  # fmt: skip
+    case = _locked(case)
+    if status == case.status:
+        raise ApplicationError(
+            "unchanged", _("The case is already %(status)s.") % {"status": case.get_status_display()}, field="status"
+        )
+    if status not in TRANSITIONS[case.status]:
+        raise ApplicationError(
+            "invalid_transition",
+            _("A %(current)s case cannot become %(new)s.")
+            % {"current": case.get_status_display(), "new": CaseStatus(status).label},
+            field="status",
+        )
+    now = at or timezone.now()
+    fields = ["status", "updated_at"]
+    if status == CaseStatus.RESOLVED:
+        case.resolved_at = now
+        if case.resolution_due_at and now > case.resolution_due_at:
+            case.resolution_breached = True
+        fields += ["resolved_at", "resolution_breached"]
+    elif status == CaseStatus.CLOSED:
+        case.closed_at = now
+        if case.resolved_at is None:
+            case.resolved_at = now
+            if case.resolution_due_at and now > case.resolution_due_at:
+                case.resolution_breached = True
+            fields += ["resolved_at", "resolution_breached"]
+        fields.append("closed_at")
+    elif case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+        case.reopened_count += 1
+        case.resolved_at = case.closed_at = None
+        fields += ["reopened_count", "resolved_at", "closed_at"]
+    was = case.status
+    case.status = status
+    case.save(update_fields=fields)
+    if status == CaseStatus.RESOLVED or (status == CaseStatus.CLOSED and was != CaseStatus.RESOLVED):
+        from channels.services.surveys import survey_schedule
+
+        survey_schedule(case=case)
+    return case
+
+
+def _check_assignee(user) -> None:
+    if user is not None and not (user.is_active and user.has_perm("channels.change_case")):
+        raise ApplicationError(
+            "invalid_assignee", _("%(user)s cannot work on cases.") % {"user": user}, field="assignee"
+        )
+
+
+@transaction.atomic
+def case_assign(*, case: Case, assignee, acting_user=None) -> Case:
+    """Give the case to ``assignee`` (None: back to the queue). A new case becomes open when assigned."""
+    _check_assignee(assignee)
+    case = _locked(case)
+    if case.assignee_id == (assignee.pk if assignee else None):
+        return case
+    case.assignee = assignee
+    if assignee is not None and case.status == CaseStatus.NEW:
+        case.status = CaseStatus.OPEN
+    case.save(update_fields=["assignee", "status", "updated_at"])
+    return case
+
+
+@transaction.atomic
+def case_move_queue(*, case: Case, queue: Queue | None, acting_user=None) -> Case:
+    """Put the case in another queue; an unassigned case is then assigned by that queue's rule."""
+    if queue is not None and not queue.is_active:
+        raise ApplicationError("inactive_queue", _("The queue %(queue)s is closed.") % {"queue": queue},
+                               field="queue")  # fmt: skip
+    case = _locked(case)
+    case.queue = queue
+    case.save(update_fields=["queue", "updated_at"])
+    if case.assignee_id is None and queue is not None and case.is_open:
+        from channels.services.assignment import case_assign_by_rule
+
+        case_assign_by_rule(case)
+    return case
+
+
+@transaction.atomic
+def case_classify(*, case: Case, category: str | None = None, priority: str | None = None, acting_user=None) -> Case:
+    """Change category and/or priority; the SLA due dates are recomputed from the case's creation.
+
+    The breach flags follow the new due dates (a longer delay can lift a flag that is no longer true).
+    """
+    if category is not None and category not in CaseCategory.values:
+        raise ApplicationError("invalid_choice", _("Unknown category."), field="category")
+    if priority is not None and priority not in CasePriority.values:
+        raise ApplicationError("invalid_choice", _("Unknown priority."), field="priority")
+    case = _locked(case)
+    case.category = category or case.category
+    case.priority = priority or case.priority
+    case_sla_apply(case)
+    now = timezone.now()
+    responded = case.first_responded_at
+    due = case.first_response_due_at
+    case.first_response_breached = bool(due and ((responded and responded > due) or (not responded and now > due)))
+    end = case.resolved_at or now
+    case.resolution_breached = bool(case.resolution_due_at and end > case.resolution_due_at)
+    case.save(update_fields=["category", "priority", "sla_policy", "first_response_due_at", "resolution_due_at",
+                             "first_response_breached", "resolution_breached", "updated_at"])  # fmt: skip
+    return case
+
+
+def case_note_add(*, case: Case, text: str, acting_user) -> Interaction:
+    """An internal note on the case's thread (an interaction of kind note that cost nothing)."""
+    text = (text or "").strip()
+    if not text:
+        raise ApplicationError("required", _("Write the note first."), field="text")
+    paragraphs = "".join(f"<p>{escape(line)}</p>" for line in text.splitlines() if line.strip())
+    return interaction_record(
+        channel=case.channel,
+        direction=Direction.OUTBOUND,
+        kind=InteractionKind.NOTE,
+        customer=case.customer,
+        agent=acting_user,
+        subject=_("Note on %(number)s") % {"number": case.number},
+        body_html=paragraphs,
+        case=case,
+        cost=Decimal("0"),
+        metadata={"internal": True},
+    )
+
+
+@transaction.atomic
+def case_create_by_agent(
+    *,
+    acting_user,
+    subject: str,
+    channel: str,
+    customer=None,
+    category: str = CaseCategory.REQUEST,
+    priority: str = CasePriority.NORMAL,
+    description: str = "",
+    queue: Queue | None = None,
+    assignee=None,
+) -> Case:
+    """An agent opens a case (from the 360 page, the case list or the API).
+
+    Validates what ``case_open`` trusts (non-empty subject, known choices, an assignee who may work
+    cases, a live customer) then opens it; the description stays on the case, shown above its thread.
+    """
+    if not (subject or "").strip():
+        raise ApplicationError("required", _("Give the case a subject."), field="subject")
+    for field, value, choices in (("category", category, CaseCategory), ("priority", priority, CasePriority),
+                                  ("channel", channel, InteractionChannel)):  # fmt: skip
+        if value not in choices.values:
+            raise ApplicationError("invalid_choice", _("Unknown value: %(value)s") % {"value": value}, field=field)
+    if customer is not None and not customer.is_live:
+        raise ApplicationError("not_live", _("This customer was merged or anonymised."), field="customer")
+    _check_assignee(assignee)
+    case = case_open(subject=subject.strip(), channel=channel, customer=customer, category=category, priority=priority,
+                     description=description, queue=queue, assignee=assignee, acting_user=acting_user)  # fmt: skip
+    case.refresh_from_db()
+    return case
+
+
+@transaction.atomic
+def follow_up_done(*, follow_up, acting_user) -> object:
+    """Mark a follow-up task done (idempotent on a done task; a cancelled one cannot be done)."""
+    from channels.choices import FollowUpStatus
+    from channels.models import FollowUp
+
+    task = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+    if task.status == FollowUpStatus.DONE:
+        return task
+    if task.status == FollowUpStatus.CANCELLED:
+        raise ApplicationError("cancelled", _("This task was cancelled."), field="status")
+    task.status = FollowUpStatus.DONE
+    task.done_at = timezone.now()
+    task.save(update_fields=["status", "done_at"])
+    return task

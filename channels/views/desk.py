@@ -1,0 +1,307 @@
+"""Service desk screens: case list, create, detail and its actions; queues; supervisor; my work.
+
+Thin: forms check shapes, ``channels.services.cases`` / ``assignment`` write, selectors read.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from channels.choices import CaseCategory, CasePriority, CaseStatus
+from channels.forms_desk import CaseAssignForm, CaseClassifyForm, CaseCreateForm, CaseNoteForm, CaseStatusForm
+from channels.models import Case, FollowUp, Queue, QueueMember, SatisfactionSurvey
+from channels.selectors_desk import (
+    CaseFilters,
+    case_list_queryset,
+    case_page,
+    case_sla_clocks,
+    case_thread,
+    desk_assignees,
+    my_work,
+    reply_links,
+    supervisor_agents,
+    supervisor_attention,
+    supervisor_queues,
+)
+from channels.services import assignment, cases
+from crm.access import staff_view
+from crm.errors import ApplicationError
+from customers.access import customer_get_for_user
+from customers.forms import form_add_application_error
+
+
+def _case(pk: int) -> Case:
+    return get_object_or_404(Case.objects.select_related("customer", "queue", "assignee", "sla_policy"), pk=pk)
+
+
+@staff_view(permission="channels.view_case")
+def case_list(request: HttpRequest) -> HttpResponse:
+    """Cases, newest first, filtered (status, queue, assignee, category, priority, breach, customer)."""
+    filters = CaseFilters.from_params(request.GET)
+    page = case_page(queryset=case_list_queryset(filters=filters, user=request.user), cursor=request.GET.get("cursor"))
+    next_params = request.GET.copy()
+    if page.next_cursor:
+        next_params["cursor"] = page.next_cursor
+    context = {
+        "filters": filters,
+        "page": page,
+        "next_query": next_params.urlencode() if page.next_cursor else "",
+        "queues": Queue.objects.filter(is_active=True),
+        "assignees": desk_assignees(),
+        "statuses": CaseStatus.choices,
+        "categories": CaseCategory.choices,
+        "priorities": CasePriority.choices,
+        "now": timezone.now(),
+    }
+    template = (
+        "channels/desk/case_list.html#results" if getattr(request, "htmx", False) else "channels/desk/case_list.html"
+    )
+    return render(request, template, context)
+
+
+def _create(request: HttpRequest, customer) -> HttpResponse:
+    form = CaseCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            case = cases.case_create_by_agent(acting_user=request.user, customer=customer, **data)
+        except ApplicationError as error:
+            form_add_application_error(form, error)
+        else:
+            messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
+            return redirect(case.get_absolute_url())
+    return render(request, "channels/desk/case_form.html", {"form": form, "customer": customer})
+
+
+@staff_view(permission="channels.add_case")
+def case_new(request: HttpRequest) -> HttpResponse:
+    """Open a case not tied to a customer yet (a caller who would not give their name, an internal issue)."""
+    return _create(request, None)
+
+
+@staff_view(permission="channels.add_case")
+def case_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a case for customer ``pk`` (the "Case" action above the 360 timeline)."""
+    customer = customer_get_for_user(user=request.user, pk=pk)
+    return _create(request, customer)
+
+
+@staff_view(permission="channels.view_case")
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(pk)
+    survey = SatisfactionSurvey.objects.filter(case=case).first()
+    can_change = request.user.has_perm("channels.change_case")
+    context = {
+        "case": case,
+        "clocks": case_sla_clocks(case),
+        "thread": case_thread(case),
+        "survey": survey,
+        "can_change": can_change,
+        "transitions": cases.case_transitions(case) if can_change else [],
+        "reply_links": reply_links(case) if request.user.has_perm("channels.reply_customer") else [],
+        "assign_form": CaseAssignForm(initial={"assignee": case.assignee_id, "queue": case.queue_id}),
+        "classify_form": CaseClassifyForm(initial={"category": case.category, "priority": case.priority}),
+        "note_form": CaseNoteForm(),
+    }
+    return render(request, "channels/desk/case_detail.html", context)
+
+
+def _refused(request: HttpRequest, error: ApplicationError) -> None:
+    messages.error(request, error.message)
+
+
+def _back(request: HttpRequest, case: Case):
+    target = request.POST.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(case.get_absolute_url())
+
+
+@staff_view(permission="channels.change_case")
+@require_POST
+def case_status(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(pk)
+    form = CaseStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a status."))
+        return _back(request, case)
+    try:
+        case = cases.case_status_change(case=case, status=form.cleaned_data["status"], acting_user=request.user)
+    except ApplicationError as error:
+        _refused(request, error)
+    else:
+        label = case.get_status_display()
+        messages.success(request, _("%(number)s is now %(status)s.") % {"number": case.number, "status": label})
+    return _back(request, case)
+
+
+@staff_view(permission="channels.change_case")
+@require_POST
+def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(pk)
+    form = CaseAssignForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return _back(request, case)
+    try:
+        with transaction.atomic():
+            if "queue" in request.POST and form.cleaned_data["queue"] != case.queue:
+                case = cases.case_move_queue(case=case, queue=form.cleaned_data["queue"], acting_user=request.user)
+            if "assignee" in request.POST:
+                case = cases.case_assign(case=case, assignee=form.cleaned_data["assignee"], acting_user=request.user)
+    except ApplicationError as error:
+        _refused(request, error)
+    else:
+        who = case.assignee.get_full_name() or case.assignee.username if case.assignee else _("nobody")
+        messages.success(request, _("%(number)s assigned to %(who)s.") % {"number": case.number, "who": who})
+    return _back(request, case)
+
+
+@staff_view(permission="channels.change_case")
+@require_POST
+def case_classify(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(pk)
+    form = CaseClassifyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a category and a priority."))
+        return _back(request, case)
+    try:
+        cases.case_classify(case=case, acting_user=request.user, **form.cleaned_data)
+    except ApplicationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, _("Category and priority saved; due dates recomputed."))
+    return _back(request, case)
+
+
+@staff_view(permission="channels.change_case")
+@require_POST
+def case_note(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(pk)
+    form = CaseNoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Write the note first."))
+        return _back(request, case)
+    try:
+        with transaction.atomic():
+            cases.case_note_add(case=case, text=form.cleaned_data["text"], acting_user=request.user)
+    except ApplicationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, _("Note added."))
+    return _back(request, case)
+
+
+# -- queues ---------------------------------------------------------------------------------
+
+
+@staff_view(permission="channels.view_queue")
+def queue_list(request: HttpRequest) -> HttpResponse:
+    """Every active queue with its load, and the signed-in agent's memberships and availability."""
+    mine = {m.queue_id: m for m in QueueMember.objects.filter(user=request.user)}
+    queues = supervisor_queues()
+    for queue in queues:
+        queue.my_membership = mine.get(queue.pk)
+    return render(request, "channels/desk/queues.html", {"queues": queues, "memberships": mine})
+
+
+@staff_view(permission="channels.view_queue")
+def queue_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One queue: its members (available or not) and its waiting unassigned cases, oldest first."""
+    queue = get_object_or_404(Queue, pk=pk)
+    members = list(queue.memberships.select_related("user").order_by("user__username"))
+    waiting = list(
+        Case.objects.filter(queue=queue, assignee__isnull=True, status__in=["new", "open", "waiting"])
+        .select_related("customer")
+        .order_by("created_at", "id")[:100]
+    )
+    membership = next((m for m in members if m.user_id == request.user.pk), None)
+    context = {"queue": queue, "members": members, "waiting": waiting, "membership": membership,
+               "now": timezone.now()}  # fmt: skip
+    return render(request, "channels/desk/queue_detail.html", context)
+
+
+@staff_view(permission="channels.use_console")
+@require_POST
+def queue_take_next(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Take next": the oldest unassigned case of the queue becomes mine."""
+    queue = get_object_or_404(Queue, pk=pk)
+    try:
+        case = assignment.case_take_next(queue=queue, user=request.user)
+    except ApplicationError as error:
+        _refused(request, error)
+        return redirect("channels:queue_detail", pk=queue.pk)
+    if case is None:
+        messages.info(request, _("Nothing is waiting in %(queue)s.") % {"queue": queue})
+        return redirect("channels:queue_detail", pk=queue.pk)
+    messages.success(request, _("%(number)s is yours.") % {"number": case.number})
+    return redirect(case.get_absolute_url())
+
+
+@staff_view(permission="channels.use_console")
+@require_POST
+def availability_set(request: HttpRequest) -> HttpResponse:
+    """The agent marks themself available or away, in one queue (``queue``) or all of theirs."""
+    is_available = request.POST.get("available") == "1"
+    queue = None
+    if request.POST.get("queue", "").isdigit():
+        queue = get_object_or_404(Queue, pk=int(request.POST["queue"]))
+    changed = assignment.queue_member_availability_set(user=request.user, is_available=is_available, queue=queue)
+    if not changed:
+        messages.error(request, _("You are not a member of any queue yet; ask a supervisor to add you."))
+    elif is_available:
+        messages.success(request, _("You are available: new cases can be assigned to you."))
+    else:
+        messages.success(request, _("You are away: no case will be assigned to you until you come back."))
+    target = request.POST.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else "channels:queues")
+
+
+# -- supervisor and my work ---------------------------------------------------------------
+
+
+@staff_view(permission="channels.supervise_queues")
+def supervisor(request: HttpRequest) -> HttpResponse:
+    """Queue load and SLA breaches per queue and per agent; cases needing attention, reassignable here."""
+    context = {
+        "queues": supervisor_queues(),
+        "agents": supervisor_agents(),
+        "attention": supervisor_attention(),
+        "assignees": desk_assignees(),
+        "now": timezone.now(),
+    }
+    return render(request, "channels/desk/supervisor.html", context)
+
+
+@staff_view(permission="channels.use_console")
+def my_work_view(request: HttpRequest) -> HttpResponse:
+    items = my_work(user=request.user)
+    memberships = list(QueueMember.objects.filter(user=request.user).select_related("queue"))
+    return render(request, "channels/desk/my_work.html", {"items": items, "memberships": memberships,
+                                                          "now": timezone.now()})  # fmt: skip
+
+
+@staff_view(permission="channels.change_followup")
+@require_POST
+def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one of my follow-up tasks done (a supervisor may close anyone's)."""
+    task = get_object_or_404(FollowUp, pk=pk)
+    if task.assignee_id != request.user.pk and not request.user.has_perm("channels.supervise_queues"):
+        raise PermissionDenied
+    try:
+        cases.follow_up_done(follow_up=task, acting_user=request.user)
+    except ApplicationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, _("“%(title)s” done.") % {"title": task.title})
+    target = request.POST.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else "channels:my_work")
