@@ -1,3 +1,9 @@
 """HTML routes: web."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from channels.views import web
+
+urlpatterns: list = [
+    path("web/demo/", web.web_demo, name="web_demo"),
+]

@@ -1,3 +1,9 @@
 """API routes: web."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from channels.api.web import WebEventIngestApi
+
+urlpatterns: list = [
+    path("channels/events/", WebEventIngestApi.as_view(), name="api_v1_channels_events"),
+]
