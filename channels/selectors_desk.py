@@ -27,6 +27,7 @@ from channels.choices import (
     FollowUpStatus,
 )
 from channels.models import CallbackRequest, Case, Conversation, FollowUp, Interaction, Queue, QueueMember
+from channels.services.interactions import html_sanitise
 from channels.services.sla import PARIS, business_minutes_between, sla_remaining_label
 
 PAGE_SIZE = 50
@@ -184,8 +185,15 @@ def case_sla_clocks(case: Case, *, now: datetime.datetime | None = None) -> list
 
 
 def case_thread(case: Case) -> list[Interaction]:
-    """The interactions of the case, oldest first (bodies were sanitised when recorded)."""
-    return list(Interaction.objects.filter(case=case).select_related("agent").order_by("occurred_at", "id"))
+    """The interactions of the case, oldest first, each with ``safe_body``.
+
+    Bodies were sanitised when recorded; they are cleaned again here because rows written by bulk
+    loads or older code did not go through ``interaction_record`` (defence in depth for the agent).
+    """
+    thread = list(Interaction.objects.filter(case=case).select_related("agent").order_by("occurred_at", "id"))
+    for item in thread:
+        item.safe_body = html_sanitise(item.body) if item.body else ""
+    return thread
 
 
 def reply_links(case: Case) -> list[dict]:
@@ -355,7 +363,7 @@ def my_work(*, user, now: datetime.datetime | None = None) -> list[WorkItem]:
     return items
 
 
-def customer_cases(*, customer, recent_closed: int = 5) -> dict:
+def customer_cases(*, customer, user=None, recent_closed: int = 5) -> dict:
     """The 360 side panel: every open case (soonest due first) and the latest closed ones. Two queries."""
     base = Case.objects.filter(customer=customer).select_related("assignee")
     open_cases = list(base.filter(status__in=OPEN_CASE_STATUSES).order_by("resolution_due_at", "-created_at"))
