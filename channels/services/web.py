@@ -492,7 +492,7 @@ def web_activity(*, customer, days: int = 30) -> dict:
     names = _product_names(set(viewed) | set(cart))
     return {
         "last_visit": row[0], "pages": row[1], "visits": row[2], "days": days,
-        "products": [names.get(sku, sku) for sku in viewed], "cart": [names.get(sku, sku) for sku in cart],
+        "products": sorted(names.get(sku, sku) for sku in viewed), "cart": sorted(names.get(sku, sku) for sku in cart),
     }  # fmt: skip
 
 
