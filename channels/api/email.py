@@ -70,7 +70,7 @@ class EmailInboundApi(APIView):
         ),
         request={"message/rfc822": OpenApiTypes.BINARY, "multipart/form-data": InboundFormSerializer},
         responses={
-            201: InboundOutputSerializer,
+            201: OpenApiResponse(InboundOutputSerializer, description=_lazy("Stored (created, auto_reply or bounce).")),
             200: OpenApiResponse(InboundOutputSerializer, description=_lazy("Already stored (duplicate).")),
             400: OpenApiResponse(ErrorSerializer, description=_lazy("The message cannot be stored; the reason.")),
         },

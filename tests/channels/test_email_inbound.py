@@ -305,3 +305,18 @@ def test_only_callers_with_the_ingest_permission_may_post(client, agent, admin_s
         response = client.post(URL, data=raw, content_type="message/rfc822")
         assert response.status_code == 403
     assert Interaction.objects.count() == 0
+
+
+def test_the_api_takes_a_message_larger_than_djangos_request_body_limit(client, integration_token, media):
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["Subject"], message["Message-ID"] = "big@example.fr", "Plans", "<big@example.fr>"
+    message.set_content("The plans are attached.")
+    message.add_attachment(
+        b"%PDF-1.4\n" + b"0" * 4_000_000, maintype="application", subtype="pdf", filename="plans.pdf"
+    )
+    response = client.post(URL, data=message.as_bytes(), content_type="message/rfc822",
+                           HTTP_AUTHORIZATION=f"Token {integration_token}")  # fmt: skip
+    assert response.status_code == 201, response.content
+    assert Attachment.objects.get().size == 4_000_009
