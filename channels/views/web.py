@@ -26,6 +26,8 @@ def web_demo(request: HttpRequest) -> HttpResponse:
         "site": site,
         "products": products,
         "widget_available": finders.find("relais/widget.js") is not None,
+        # ?consent=required shows how a site with a consent banner embeds track.js.
+        "require_consent": request.GET.get("consent") == "required",
     })  # fmt: skip
 
 

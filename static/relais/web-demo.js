@@ -13,6 +13,12 @@
       counter.textContent = String(++count);
     }
   });
+  document.querySelectorAll("[data-consent]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      if (window.relais) window.relais.consent(button.getAttribute("data-consent") === "1");
+      document.getElementById("consent-banner").classList.add("d-none");
+    });
+  });
   var form = document.getElementById("signin-form");
   form.addEventListener("submit", function (event) {
     event.preventDefault();
