@@ -222,6 +222,7 @@ class ChatStreamApi(WidgetApi):
     )
     def get(self, request: Request, site_key: str, pk: int):
         conversation = self.chat(request, pk, token=request.query_params.get("token", ""))
+        chat_services.db_release_for_stream()
         return realtime.sse_response(request._request, [chat_services.chat_topic(conversation.pk)])
 
 

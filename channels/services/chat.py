@@ -39,6 +39,18 @@ SUMMARY_LINES = 3
 TOPIC_CONSOLE = "console"
 
 
+def db_release_for_stream() -> None:
+    """Give the database connection back before a long SSE stream (it reads only Redis from then on).
+
+    Without this every open chat page would hold a PostgreSQL connection for the stream's minute.
+    Inside a transaction (tests, ATOMIC_REQUESTS) the connection is left alone.
+    """
+    from django.db import connection
+
+    if not connection.in_atomic_block:
+        connection.close()
+
+
 def chat_topic(conversation_id: int) -> str:
     return f"chat:{conversation_id}"
 

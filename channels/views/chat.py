@@ -49,6 +49,7 @@ def chat_queue_hx(request: HttpRequest) -> HttpResponse:
 
 @staff_view(permission=CONSOLE)
 def chat_console_stream(request: HttpRequest) -> HttpResponse:
+    chat_services.db_release_for_stream()
     return realtime.sse_response(request, [chat_services.TOPIC_CONSOLE])
 
 
@@ -92,6 +93,7 @@ def chat_transcript_hx(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_view(permission=CONSOLE)
 def chat_stream(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = chat_services.chat_get_for_agent(user=request.user, pk=pk)
+    chat_services.db_release_for_stream()
     return realtime.sse_response(request, [chat_services.chat_topic(conversation.pk)])
 
 
