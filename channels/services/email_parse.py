@@ -213,16 +213,24 @@ def _header(message: EmailMessage, name: str) -> str:
     """The decoded value of header ``name`` ("" when absent), whatever state the header is in."""
     try:
         value = message.get(name)
-        return "" if value is None else str(value)
+        return "" if value is None else _clean(str(value))
     except Exception:  # a header policy.default cannot parse: decode the raw value by hand
         pass
     for key, raw in message.raw_items():
         if key.lower() == name.lower():
             try:
-                return str(make_header(decode_header(raw)))
+                return _clean(str(make_header(decode_header(raw))))
             except Exception:
-                return raw.encode("ascii", "replace").decode("ascii")
+                return _clean(raw.encode("ascii", "replace").decode("ascii"))
     return ""
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def _clean(text: str) -> str:
+    """Without the characters PostgreSQL refuses (NUL, lone surrogates) and other control characters."""
+    return CONTROL.sub("", text)
 
 
 def _addresses(value: str) -> list[str]:
@@ -352,7 +360,7 @@ def _filename(part) -> str:
     except Exception:
         name = ""
     name = str(name).replace("\\", "/").rsplit("/", 1)[-1]
-    return " ".join(name.replace("\x00", "").split())[:200]
+    return " ".join(_clean(name).split())[:200]
 
 
 def _part_bytes(part) -> bytes:
@@ -378,7 +386,7 @@ def _part_text(part) -> str:
     try:
         content = part.get_content()
         if isinstance(content, str):
-            return content
+            return _clean(content)
     except Exception:
         pass
     data = _part_bytes(part)
@@ -387,10 +395,10 @@ def _part_text(part) -> str:
         charset = part.get_content_charset() or "utf-8"
     for encoding in (charset, "utf-8", "windows-1252"):
         try:
-            return data.decode(encoding)
+            return _clean(data.decode(encoding))
         except (LookupError, UnicodeDecodeError):
             continue
-    return data.decode("latin-1")
+    return _clean(data.decode("latin-1"))
 
 
 def _collect_attachment(part, content_type, filename, attachments, dropped, *, max_bytes: int) -> None:

@@ -320,3 +320,52 @@ def test_the_api_takes_a_message_larger_than_djangos_request_body_limit(client, 
                            HTTP_AUTHORIZATION=f"Token {integration_token}")  # fmt: skip
     assert response.status_code == 201, response.content
     assert Attachment.objects.get().size == 4_000_009
+
+
+def _mutations(count: int):
+    """Corpus messages damaged the ways real mail gets damaged: truncated, bytes flipped, NULs and
+    control characters inserted, header lines dropped or duplicated (a fixed seed: reproducible)."""
+    import random
+
+    rng = random.Random(5)
+    sources = [path.read_bytes() for path in sorted(CORPUS.glob("*.eml")) if path.stat().st_size > 100]
+    for n in range(count):
+        raw = bytearray(rng.choice(sources))
+        for _ in range(rng.randint(1, 6)):
+            if len(raw) < 2:
+                break
+            operation = rng.randrange(5)
+            position = rng.randrange(len(raw))
+            if operation == 0:
+                raw = raw[: max(position, 20)]
+            elif operation == 1:
+                raw[position] = rng.randrange(256)
+            elif operation == 2:
+                raw[position:position] = rng.choice(
+                    [b"\x00", b"\x1b[0m", b"\r\n\r\n", b"=?utf-8?B?", b"\xff\xfe", b"--"]
+                )
+            elif operation == 3:
+                lines = raw.split(b"\n")
+                del lines[rng.randrange(len(lines))]
+                raw = bytearray(b"\n".join(lines))
+            else:
+                lines = raw.split(b"\n")
+                index = rng.randrange(len(lines))
+                lines.insert(index, lines[index])
+                raw = bytearray(b"\n".join(lines))
+        yield f"mutation-{n}", (bytes(raw) + f"\nX-Fuzz: {n}\n".encode()).replace(b"Message-ID", b"X-Old-Id")
+
+
+def test_damaged_messages_are_stored_or_rejected_never_crashing(media):
+    stored = rejected = 0
+    for _name, raw in _mutations(120):
+        try:
+            interaction = email_inbound_record(raw=raw).interaction
+        except ApplicationError as exc:
+            assert exc.code.startswith("email_") and exc.message
+            rejected += 1
+        else:
+            interaction.refresh_from_db()
+            assert "\x00" not in interaction.subject + interaction.body
+            stored += 1
+    assert stored + rejected == 120 and stored > 60
