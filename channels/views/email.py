@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -138,8 +138,14 @@ def email_thread(request: HttpRequest, pk: int) -> HttpResponse:
     if conversation.customer_id and request.user.has_perm("channels.reply_customer"):
         reply_url = reverse("channels:email_compose", kwargs={"pk": conversation.customer_id})
         reply_url += f"?conversation={conversation.pk}"
-    return render(request, "channels/email/thread.html",
-                  {"conversation": conversation, "entries": entries, "reply_url": reply_url})  # fmt: skip
+    case_url = None
+    if conversation.case_id:
+        try:  # the desk's case page, when it is installed
+            case_url = reverse("channels:case_detail", kwargs={"pk": conversation.case_id})
+        except NoReverseMatch:
+            case_url = None
+    context = {"conversation": conversation, "entries": entries, "reply_url": reply_url, "case_url": case_url}
+    return render(request, "channels/email/thread.html", context)
 
 
 @staff_view(permission="channels.view_interaction")
