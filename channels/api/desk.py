@@ -23,7 +23,6 @@ from channels.selectors_desk import CaseFilters, case_list_queryset
 from channels.services import cases
 from crm.api.pagination import CursorPagination
 from crm.api.permissions import HasPermission
-from crm.api.serializers import ErrorSerializer
 from crm.errors import ApplicationError
 from customers.models import Customer
 
@@ -95,7 +94,7 @@ class CasePagination(CursorPagination):
         description=_lazy("SLA due dates come from the category's policy; an unassigned case is assigned by its "
                           "queue's rule. Needs `channels.add_case`."),
         request=CaseCreateInputSerializer,
-        responses={201: CaseOutputSerializer, 400: ErrorSerializer},
+        responses={201: CaseOutputSerializer},
         tags=TAGS,
     ),
 )  # fmt: skip
@@ -129,7 +128,7 @@ class CaseListCreateApi(generics.ListAPIView):
             "the case's creation. Needs `channels.change_case`."
         ),
         request=CasePatchInputSerializer,
-        responses={200: CaseOutputSerializer, 400: ErrorSerializer},
+        responses={200: CaseOutputSerializer},
         tags=TAGS,
     ),
 )
