@@ -131,7 +131,7 @@
 
   // --- API ---------------------------------------------------------------------------------------
   function api(method, path, body) {
-    var headers = { "Accept": "application/json" };
+    var headers = { "Accept": "application/json", "Accept-Language": lang };
     if (body) headers["Content-Type"] = "application/json";
     if (state && state.token) headers["X-Chat-Token"] = state.token;
     return fetch(base + path, {

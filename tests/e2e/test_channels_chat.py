@@ -117,3 +117,37 @@ def test_a_chat_message_with_html_never_runs_in_the_agents_browser(page, live_se
     expect(page.get_by_test_id("chat-line-agent")).to_contain_text("Hello, how can I help?")
     assert page.evaluate("window.__xss") is None
     assert page.locator("#transcript img").count() == 0
+
+
+def test_a_visitor_asks_for_a_call_back_from_the_widget(page, live_server, shop):
+    import datetime
+
+    from django.utils import timezone
+
+    from channels.models import CallbackRequest
+    from channels.services.sla import PARIS, is_business_day
+
+    origin, site = shop
+    day = timezone.now().astimezone(PARIS).date() + datetime.timedelta(days=1)
+    while not is_business_day(day):
+        day += datetime.timedelta(days=1)
+    page.goto(f"{origin}/index.html")
+    widget = page.locator("#relais-widget")
+    widget.locator("[data-relais=open]").click()
+    widget.locator("[data-relais=tab-callback]").click()
+    widget.locator("[data-relais=cb-name]").fill("Paul")
+    widget.locator("[data-relais=cb-phone]").fill("12")
+    widget.locator("[data-relais=cb-day]").fill(day.isoformat())
+    widget.locator("[data-relais=cb-from]").select_option("11:00")
+    widget.locator("[data-relais=cb-to]").select_option("12:00")
+    widget.locator("[data-relais=cb-reason]").fill("My invoice")
+    widget.locator("[data-relais=cb-submit]").click()
+    expect(widget.locator("[data-relais=cb-error]")).to_contain_text("is not a valid phone number")
+    assert not CallbackRequest.objects.exists()
+
+    widget.locator("[data-relais=cb-phone]").fill("06 12 34 56 78")
+    widget.locator("[data-relais=cb-submit]").click()
+    expect(widget.locator("[data-relais=cb-done]")).to_contain_text("We will call you back")
+    callback = CallbackRequest.objects.get()
+    assert (callback.phone, callback.reason, callback.site) == ("+33612345678", "My invoice", site)
+    assert callback.preferred_from.astimezone(PARIS).date() == day
