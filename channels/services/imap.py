@@ -15,6 +15,7 @@ import re
 import ssl
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 BATCH = 200  # messages per mailbox per poll: a backlog drains over a few polls, no poll runs for ever
 TIMEOUT_SECONDS = 30
+LOCK_NAMESPACE = 0x6D61696C  # "mail": the advisory lock space of mailbox polling
 
 
 @dataclass
@@ -37,6 +39,7 @@ class MailboxPollResult:
     duplicates: int = 0
     rejected: list[str] = field(default_factory=list)
     error: str = ""
+    skipped: bool = False
 
 
 class MailboxError(Exception):
@@ -178,9 +181,28 @@ def mailboxes_poll(*, mailbox_ids: list[int] | None = None) -> list[MailboxPollR
         mailboxes = mailboxes.filter(pk__in=mailbox_ids)
     results = []
     for mailbox in mailboxes:
-        try:
-            results.append(mailbox_poll(mailbox=mailbox))
-        except Exception as exc:  # noqa: BLE001 - a bug or database error on one mailbox must not stop the rest
-            logger.exception("mailbox %s: unexpected error", mailbox.address)
-            results.append(_failed(mailbox, MailboxPollResult(mailbox=mailbox.address), repr(exc)))
+        with _poll_lock(mailbox) as acquired:
+            if not acquired:  # the previous run is still reading it (a large backlog, a slow server)
+                results.append(MailboxPollResult(mailbox=mailbox.address, skipped=True))
+                continue
+            try:
+                results.append(mailbox_poll(mailbox=mailbox))
+            except Exception as exc:  # noqa: BLE001 - a bug or database error on one mailbox must not stop the rest
+                logger.exception("mailbox %s: unexpected error", mailbox.address)
+                results.append(_failed(mailbox, MailboxPollResult(mailbox=mailbox.address), repr(exc)))
     return results
+
+
+@contextlib.contextmanager
+def _poll_lock(mailbox: Mailbox):
+    """A PostgreSQL session lock per mailbox, so two overlapping runs never read the same one at once."""
+    key = (LOCK_NAMESPACE, mailbox.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)

@@ -16,6 +16,6 @@ def mailboxes_poll_task() -> dict:
 
     return {
         result.mailbox: {"stored": result.stored, "duplicates": result.duplicates, "rejected": len(result.rejected),
-                         "error": result.error}
+                         "error": result.error, "skipped": result.skipped}
         for result in mailboxes_poll()
     }  # fmt: skip

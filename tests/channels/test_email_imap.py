@@ -113,3 +113,24 @@ def test_the_beat_task_and_the_command_read_the_mailboxes(dovecot, media, capsys
     call_command("mailboxes_poll", "--mailbox", str(mailbox.pk))
     assert "1 fetched, 1 stored" in capsys.readouterr().out
     assert Interaction.objects.filter(external_id="command@example.fr").exists()
+
+
+def test_a_mailbox_another_run_is_reading_is_skipped(dovecot, media):
+    import psycopg
+    from django.db import connection
+
+    from channels.services.imap import LOCK_NAMESPACE
+
+    mailbox = _mailbox(dovecot)
+    dovecot.append(mailbox.username, build_message(message_id="<locked@example.fr>"))
+    settings = connection.settings_dict
+    other = psycopg.connect(dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"] or None,
+                            port=settings["PORT"] or None, autocommit=True)  # fmt: skip
+    try:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_NAMESPACE, mailbox.pk))
+        [result] = mailboxes_poll()
+        assert result.skipped and result.fetched == 0
+    finally:
+        other.close()
+    [result] = mailboxes_poll()
+    assert result.stored == 1

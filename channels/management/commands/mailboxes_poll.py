@@ -22,7 +22,9 @@ class Command(BaseCommand):
         for result in results:
             line = (f"{result.mailbox}: {result.fetched} fetched, {result.stored} stored, "
                     f"{result.duplicates} already stored, {len(result.rejected)} rejected")  # fmt: skip
-            if result.error:
+            if result.skipped:
+                self.stdout.write(f"{result.mailbox}: skipped, another run is reading it")
+            elif result.error:
                 failed = True
                 self.stderr.write(f"{result.mailbox}: ERROR {result.error}")
             else:
