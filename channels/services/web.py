@@ -260,25 +260,49 @@ def visitor_stitch(*, site: Site, visitor_id: str, customer, via: str) -> int:
 
 # -- Session summaries ------------------------------------------------------------------------------
 
+# One pass over the sessions' events (web_event_session index): a row per (session, customer) group,
+# with the session's last event over every group of it (an anonymous start counts for "finished").
 SESSION_AGGREGATE_SQL = """
-SELECT e.site_id, e.session_id, e.customer_id, min(e.occurred_at), max(e.occurred_at), count(*),
-       count(*) FILTER (WHERE e.event_type = 'page_view'),
-       (array_agg(e.url ORDER BY e.occurred_at, e.id) FILTER (WHERE e.url <> ''))[1],
-       (array_agg(e.url ORDER BY e.occurred_at DESC, e.id DESC) FILTER (WHERE e.url <> ''))[1],
-       array_agg(e.product_sku ORDER BY e.occurred_at, e.id)
-           FILTER (WHERE e.event_type = 'product_view' AND e.product_sku <> ''),
-       array_agg(e.product_sku ORDER BY e.occurred_at, e.id)
-           FILTER (WHERE e.event_type = 'cart_add' AND e.product_sku <> ''),
-       count(*) FILTER (WHERE e.event_type = 'cart_add'),
-       count(*) FILTER (WHERE e.event_type = 'cart_abandon'),
-       count(*) FILTER (WHERE e.event_type = 'form_submit'),
-       bool_or(e.event_type = 'login'),
-       max(s.last_at)
-FROM channels_webevent e
-JOIN (SELECT session_id, max(occurred_at) AS last_at FROM channels_webevent
-      WHERE session_id = ANY(%(sessions)s) GROUP BY session_id) s ON s.session_id = e.session_id
-WHERE e.session_id = ANY(%(sessions)s) AND e.customer_id IS NOT NULL
-GROUP BY e.site_id, e.session_id, e.customer_id
+SELECT * FROM (
+    SELECT e.site_id, e.session_id, e.customer_id, min(e.occurred_at), max(e.occurred_at), count(*),
+           count(*) FILTER (WHERE e.event_type = 'page_view'),
+           (array_agg(e.url ORDER BY e.occurred_at, e.id) FILTER (WHERE e.url <> ''))[1],
+           (array_agg(e.url ORDER BY e.occurred_at DESC, e.id DESC) FILTER (WHERE e.url <> ''))[1],
+           array_agg(e.product_sku ORDER BY e.occurred_at, e.id)
+               FILTER (WHERE e.event_type = 'product_view' AND e.product_sku <> ''),
+           array_agg(e.product_sku ORDER BY e.occurred_at, e.id)
+               FILTER (WHERE e.event_type = 'cart_add' AND e.product_sku <> ''),
+           count(*) FILTER (WHERE e.event_type = 'cart_add'),
+           count(*) FILTER (WHERE e.event_type = 'cart_abandon'),
+           count(*) FILTER (WHERE e.event_type = 'form_submit'),
+           bool_or(e.event_type = 'login'),
+           max(max(e.occurred_at)) OVER (PARTITION BY e.session_id)
+    FROM channels_webevent e
+    WHERE e.session_id = ANY(%(sessions)s)
+    GROUP BY e.site_id, e.session_id, e.customer_id
+) grouped
+WHERE customer_id IS NOT NULL
+"""
+
+SESSION_INSERT_SQL = """
+INSERT INTO channels_interaction (customer_id, channel, direction, kind, occurred_at, subject, summary, body,
+                                  outcome, duration_seconds, cost, currency, external_id, metadata, created_at)
+SELECT v.customer_id, 'web', 'inbound', 'web_session', v.occurred_at, %(subject)s, v.summary, '', '',
+       v.duration, %(cost)s, %(currency)s, v.external_id, v.metadata, now()
+FROM unnest(%(customers)s::bigint[], %(occurred)s::timestamptz[], %(summaries)s::text[], %(durations)s::int[],
+            %(external_ids)s::text[], %(metadata)s::jsonb[])
+     AS v(customer_id, occurred_at, summary, duration, external_id, metadata)
+"""
+
+# Rows whose content did not change are left alone: a second run writes nothing.
+SESSION_UPDATE_SQL = """
+UPDATE channels_interaction i
+SET occurred_at = v.occurred_at, summary = v.summary, duration_seconds = v.duration, metadata = v.metadata
+FROM unnest(%(ids)s::bigint[], %(occurred)s::timestamptz[], %(summaries)s::text[], %(durations)s::int[],
+            %(metadata)s::jsonb[]) AS v(id, occurred_at, summary, duration, metadata)
+WHERE i.id = v.id
+  AND (i.occurred_at, i.summary, i.duration_seconds, i.metadata)
+      IS DISTINCT FROM (v.occurred_at, v.summary, v.duration, v.metadata)
 """
 
 
@@ -386,38 +410,42 @@ def web_sessions_summarise(
             external_id__in=[row[1] for row in sessions],
         ).values_list("pk", "customer_id", "external_id")
     }  # fmt: skip
-    to_create, to_update = [], []
+    new: dict[str, list] = {"customers": [], "occurred": [], "summaries": [], "durations": [], "external_ids": [],
+                            "metadata": []}  # fmt: skip
+    changed: dict[str, list] = {"ids": [], "occurred": [], "summaries": [], "durations": [], "metadata": []}
     for (site_id, session_id, customer_id, started, ended, events, pages, entry_url, exit_url, viewed, carted,
          cart_adds, abandons, forms, logged_in, _last) in sessions:  # fmt: skip
         viewed, carted = list(dict.fromkeys(viewed or [])), list(dict.fromkeys(carted or []))  # in viewing order
-        products = [names.get(sku, sku) for sku in viewed]
         duration = int((ended - started).total_seconds())
-        metadata = {
+        metadata = json.dumps({
             "site_id": site_id, "session_id": session_id, "events": events, "pages": pages,
             "products_viewed": viewed, "cart_skus": carted, "cart_adds": cart_adds, "cart_abandons": abandons,
             "forms": forms, "signed_in": bool(logged_in), "duration_seconds": duration,
             "entry_url": entry_url or "", "exit_url": exit_url or "", "started_at": started.isoformat(),
             "ended_at": ended.isoformat(),
-        }  # fmt: skip
-        summary = _session_summary(pages=pages, products=products, cart_items=len(carted) or cart_adds,
-                                   abandoned=bool(abandons), forms=forms)  # fmt: skip
-        interaction = Interaction(
-            customer_id=customer_id, channel=InteractionChannel.WEB, direction=Direction.INBOUND,
-            kind=InteractionKind.WEB_SESSION, occurred_at=started, subject=_("Web visit")[:255],
-            summary=summary, duration_seconds=duration, cost=cost, currency=currency, external_id=session_id,
-            metadata=metadata,
-        )  # fmt: skip
+        })  # fmt: skip
+        summary = _session_summary(pages=pages, products=[names.get(sku, sku) for sku in viewed],
+                                   cart_items=len(carted) or cart_adds, abandoned=bool(abandons),
+                                   forms=forms)  # fmt: skip
         pk = existing.get((customer_id, session_id))
         if pk is None:
-            to_create.append(interaction)
+            target = new
+            target["customers"].append(customer_id)
+            target["external_ids"].append(session_id)
         else:
-            interaction.pk = pk
-            to_update.append(interaction)
-    Interaction.objects.bulk_create(to_create, batch_size=1000)
-    Interaction.objects.bulk_update(
-        to_update, ["occurred_at", "subject", "summary", "duration_seconds", "metadata"], batch_size=1000
-    )
-    result.created, result.updated = len(to_create), len(to_update)
+            target = changed
+            target["ids"].append(pk)
+        target["occurred"].append(started)
+        target["summaries"].append(summary)
+        target["durations"].append(duration)
+        target["metadata"].append(metadata)
+    with connection.cursor() as cursor:
+        if new["customers"]:
+            cursor.execute(SESSION_INSERT_SQL, {**new, "subject": _("Web visit"), "cost": cost, "currency": currency})
+            result.created = cursor.rowcount
+        if changed["ids"]:
+            cursor.execute(SESSION_UPDATE_SQL, changed)
+            result.updated = cursor.rowcount
     result.forms = _forms_record([row[1] for row in sessions])
     if advance_watermark_to is not None:
         mark = advance_watermark_to
