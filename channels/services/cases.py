@@ -154,7 +154,8 @@ def case_status_change(*, case: Case, status: str, acting_user=None, at=None) ->
     """Move the case to ``status`` if the transition is allowed.
 
     Resolving sets ``resolved_at`` (and the resolution breach if late) and schedules the satisfaction
-    survey; closing sets ``closed_at``; reopening (to open from resolved/closed) clears both and counts
+    survey; closing sets ``closed_at`` (closing an unresolved case, a duplicate or spam, sends no
+    survey); reopening (to open from resolved/closed) clears both and counts
     the reopen, keeping any survey answer. Waiting on the customer pauses no SLA clock: due dates are
     fixed at creation (see docs/channels/desk.md). Raises ``ApplicationError`` on a refused change.
     """
@@ -182,20 +183,14 @@ def case_status_change(*, case: Case, status: str, acting_user=None, at=None) ->
         fields += ["resolved_at", "resolution_breached"]
     elif status == CaseStatus.CLOSED:
         case.closed_at = now
-        if case.resolved_at is None:
-            case.resolved_at = now
-            if case.resolution_due_at and now > case.resolution_due_at:
-                case.resolution_breached = True
-            fields += ["resolved_at", "resolution_breached"]
         fields.append("closed_at")
     elif case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         case.reopened_count += 1
         case.resolved_at = case.closed_at = None
         fields += ["reopened_count", "resolved_at", "closed_at"]
-    was = case.status
     case.status = status
     case.save(update_fields=fields)
-    if status == CaseStatus.RESOLVED or (status == CaseStatus.CLOSED and was != CaseStatus.RESOLVED):
+    if status == CaseStatus.RESOLVED:
         from channels.services.surveys import survey_schedule
 
         survey_schedule(case=case)

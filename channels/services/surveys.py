@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from channels.choices import Direction, InteractionChannel, InteractionKind, SurveyStatus
+from channels.choices import CaseStatus, Direction, InteractionChannel, InteractionKind, SurveyStatus
 from channels.models import Case, SatisfactionSurvey
 from channels.services.interactions import interaction_record
 from crm.errors import ApplicationError
@@ -235,6 +235,8 @@ def surveys_send_due(*, now: datetime.datetime | None = None, limit: int = SEND_
     now = now or timezone.now()
     due = list(
         SatisfactionSurvey.objects.filter(status=SurveyStatus.SCHEDULED, send_after__lte=now)
+        # A case reopened before its survey went out waits: resolving it again re-plans the survey.
+        .filter(case__status__in=[CaseStatus.RESOLVED, CaseStatus.CLOSED])
         .filter(Q(sent_at__isnull=True) | Q(sent_at__lt=now - SEND_LEASE))
         .order_by("send_after")
         .values_list("pk", "sent_at")[:limit]

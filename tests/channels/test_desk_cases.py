@@ -31,6 +31,13 @@ def test_resolving_sets_resolved_at_and_schedules_the_survey(settings):
     assert survey.status == "scheduled" and survey.send_after == case.resolved_at + datetime.timedelta(hours=48)
 
 
+def test_closing_an_unresolved_case_sends_no_survey():
+    email = EmailFactory()
+    case = cases.case_status_change(case=CaseFactory(customer=email.customer), status=CaseStatus.CLOSED)
+    assert case.closed_at is not None and case.resolved_at is None
+    assert not SatisfactionSurvey.objects.filter(case=case).exists()
+
+
 def test_closing_sets_closed_at_and_reopening_clears_both_and_counts():
     case = CaseFactory(status=CaseStatus.RESOLVED, resolved_at=timezone.now())
     case = cases.case_status_change(case=case, status=CaseStatus.CLOSED)

@@ -192,3 +192,14 @@ def test_reopening_and_resolving_again_keeps_the_answer_and_sends_no_second_surv
     assert SatisfactionSurvey.objects.filter(case=case).count() == 1
     survey.refresh_from_db()
     assert survey.status == SurveyStatus.ANSWERED and survey.score == 2
+
+
+def test_a_case_reopened_before_its_survey_went_out_gets_none_until_resolved_again():
+    case = resolved_case()
+    survey = SatisfactionSurvey.objects.get(case=case)
+    make_due(survey)
+    case_customer_replied(case)
+    assert surveys_send_due()["sent"] == 0 and mail.outbox == []
+    case_status_change(case=case, status=CaseStatus.RESOLVED)
+    survey.refresh_from_db()
+    assert survey.status == SurveyStatus.SCHEDULED and survey.send_after > timezone.now()
