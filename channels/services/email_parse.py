@@ -210,21 +210,36 @@ def email_parse(raw: bytes, *, max_bytes: int, max_attachment_bytes: int) -> Par
 
 
 def _header(message: EmailMessage, name: str) -> str:
-    """The decoded value of header ``name`` ("" when absent), whatever state the header is in."""
-    try:
-        value = message.get(name)
-        return "" if value is None else _clean(str(value))
-    except Exception:  # a header policy.default cannot parse: decode the raw value by hand
-        pass
+    """The decoded value of the first header ``name`` ("" when absent), whatever state it is in.
+
+    Decoded from the raw value (RFC 2047 encoded words, 8-bit UTF-8 or windows-1252 bytes) rather
+    than through ``policy.default``'s header registry, which re-parses the header on every access and
+    was most of the parsing time; the registry's structure is not needed for these plain values.
+    """
+    wanted = name.lower()
     for key, raw in message.raw_items():
-        if key.lower() == name.lower():
-            try:
-                return _clean(str(make_header(decode_header(raw))))
-            except Exception:
-                return _clean(raw.encode("ascii", "replace").decode("ascii"))
+        if key.lower() == wanted:
+            return _clean(_decode_raw(raw if isinstance(raw, str) else str(raw)))
     return ""
 
 
+def _decode_raw(raw: str) -> str:
+    text = FOLDING.sub(" ", raw).strip()
+    if any("\udc80" <= char <= "\udcff" for char in text):  # 8-bit bytes kept as surrogates by the parser
+        data = text.encode("ascii", "surrogateescape")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("windows-1252", "replace")
+    if "=?" not in text:
+        return text
+    try:
+        return str(make_header(decode_header(text)))
+    except Exception:
+        return text
+
+
+FOLDING = re.compile(r"\r?\n[ \t]*")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 
