@@ -129,7 +129,7 @@ def channels_web_summarise(run: Run) -> None:
         )
         sessions = [row[0] for row in cursor.fetchall()]
     slices = [sessions[i : i + 2000] for i in range(0, len(sessions), 2000)]
-    for label in ("summarise 2,000 sessions (create)", "summarise 2,000 sessions (update)"):
+    for label in ("summarise 2,000 sessions (create)", "summarise 2,000 sessions (re-run, unchanged)"):
         total_started = time.perf_counter()
         created = updated = 0
         for chunk in slices:

@@ -31,6 +31,7 @@ from channels.services.web import (
     web_events_payload_events,
 )
 from crm.api.errors import error_body
+from crm.api.serializers import ErrorSerializer
 
 SITE_KEY_HEADER = "X-Relais-Site-Key"
 DEFAULT_RATE = "6000/min"
@@ -48,8 +49,12 @@ class SiteKeyAuthentication(BaseAuthentication):
 
     def authenticate(self, request):
         key = request.headers.get(SITE_KEY_HEADER)
-        if not key and isinstance(request.data, dict):
-            key = request.data.get("site_key")
+        if not key:
+            try:
+                body = request.data
+            except (exceptions.ParseError, exceptions.UnsupportedMediaType):
+                return None  # no key to read: 401, before any complaint about the body
+            key = body.get("site_key") if isinstance(body, dict) else None
         if not key:
             return None
         site = site_for_key(key)
@@ -185,10 +190,12 @@ class WebEventIngestApi(APIView):
         request=BatchIn,
         responses={
             200: BatchOut,
-            400: OpenApiResponse(description="Malformed request (not a JSON object, no events, too many)."),
-            401: OpenApiResponse(description="Missing or unknown site key."),
-            403: OpenApiResponse(description="Site deactivated or origin not allowed."),
-            429: OpenApiResponse(description="Rate limit of the site key reached."),
+            400: OpenApiResponse(
+                ErrorSerializer, description="Malformed request (not a JSON object, no events, too many)."
+            ),
+            401: OpenApiResponse(ErrorSerializer, description="Missing or unknown site key."),
+            403: OpenApiResponse(ErrorSerializer, description="Site deactivated or origin not allowed."),
+            429: OpenApiResponse(ErrorSerializer, description="Rate limit of the site key reached."),
         },
     )
     def post(self, request, *args, **kwargs):

@@ -42,6 +42,7 @@ COPY_COLUMNS = (
 )  # fmt: skip
 WATERMARK_KEY = "channels:web:summarised-up-to"
 PRODUCT_NAMES_SHOWN = 3
+SUMMARY_CHUNK = 5000  # sessions aggregated and written per statement
 
 
 @dataclass
@@ -388,19 +389,35 @@ def web_sessions_summarise(
             if advance_watermark_to is not None:
                 transaction.on_commit(lambda: cache.set(WATERMARK_KEY, advance_watermark_to, None))
             return result
-        cursor.execute(SESSION_AGGREGATE_SQL, {"sessions": session_ids})
-        aggregates = cursor.fetchall()
 
     finished_before = now - SESSION_TIMEOUT
-    sessions = []
-    for row in aggregates:
-        last_at = row[15]
-        if not include_unfinished and last_at > finished_before:
-            result.pending += 1
-            if advance_watermark_to is not None:
-                advance_watermark_to = min(advance_watermark_to, first_new_id[row[1]] - 1)
-            continue
-        sessions.append(row)
+    for offset in range(0, len(session_ids), SUMMARY_CHUNK):
+        with connection.cursor() as cursor:
+            cursor.execute(SESSION_AGGREGATE_SQL, {"sessions": session_ids[offset : offset + SUMMARY_CHUNK]})
+            aggregates = cursor.fetchall()
+        sessions = []
+        for row in aggregates:
+            if not include_unfinished and row[15] > finished_before:
+                result.pending += 1
+                if advance_watermark_to is not None:
+                    advance_watermark_to = min(advance_watermark_to, first_new_id[row[1]] - 1)
+            else:
+                sessions.append(row)
+        created, updated = _sessions_write(sessions)
+        result.created += created
+        result.updated += updated
+        result.forms += _forms_record([row[1] for row in sessions])
+    if advance_watermark_to is not None:
+        mark = advance_watermark_to
+        transaction.on_commit(lambda: cache.set(WATERMARK_KEY, mark, None))
+    return result
+
+
+def _sessions_write(sessions: list[tuple]) -> tuple[int, int]:
+    """Create or update the timeline entries of these aggregated sessions; return (created, updated)."""
+    if not sessions:
+        return 0, 0
+    created = updated = 0
     names = _product_names({sku for row in sessions for sku in (row[9] or []) + (row[10] or [])})
     cost, currency = channel_cost(InteractionChannel.WEB)
     existing = {
@@ -442,15 +459,11 @@ def web_sessions_summarise(
     with connection.cursor() as cursor:
         if new["customers"]:
             cursor.execute(SESSION_INSERT_SQL, {**new, "subject": _("Web visit"), "cost": cost, "currency": currency})
-            result.created = cursor.rowcount
+            created = cursor.rowcount
         if changed["ids"]:
             cursor.execute(SESSION_UPDATE_SQL, changed)
-            result.updated = cursor.rowcount
-    result.forms = _forms_record([row[1] for row in sessions])
-    if advance_watermark_to is not None:
-        mark = advance_watermark_to
-        transaction.on_commit(lambda: cache.set(WATERMARK_KEY, mark, None))
-    return result
+            updated = cursor.rowcount
+    return created, updated
 
 
 def _forms_record(session_ids: list[str]) -> int:
