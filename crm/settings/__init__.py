@@ -297,6 +297,7 @@ REST_FRAMEWORK = {
         "token": env_str("API_TOKEN_RATE", default="6000/min"),
         "user": env_str("API_USER_RATE", default="3000/min"),
         "web_events": env_str("WEB_EVENTS_RATE", default="6000/min"),  # per site key (channels.api.web)
+        "widget": env_str("WIDGET_RATE", default="120/min"),  # per visitor IP and site (channels.api.chat)
     },
     "DEFAULT_SCHEMA_CLASS": "crm.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "crm.api.errors.exception_handler",
