@@ -46,7 +46,7 @@ class CallEventInputSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=Direction.choices, required=False, default=Direction.INBOUND)
 
 
-class OpenCaseOutputSerializer(serializers.Serializer):
+class CallOpenCaseOutputSerializer(serializers.Serializer):
     number = serializers.CharField()
     subject = serializers.CharField()
     status = serializers.CharField()
@@ -55,7 +55,7 @@ class OpenCaseOutputSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField(allow_null=True)
 
 
-class ContactOutputSerializer(serializers.Serializer):
+class CallContactOutputSerializer(serializers.Serializer):
     channel = serializers.CharField()
     channel_label = serializers.CharField()
     direction = serializers.CharField()
@@ -65,7 +65,7 @@ class ContactOutputSerializer(serializers.Serializer):
     outcome = serializers.CharField()
 
 
-class LastCallOutputSerializer(serializers.Serializer):
+class CallLastCallOutputSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
     direction = serializers.CharField()
     reason = serializers.CharField()
@@ -73,7 +73,7 @@ class LastCallOutputSerializer(serializers.Serializer):
     outcome = serializers.CharField()
 
 
-class CustomerCardOutputSerializer(serializers.Serializer):
+class CallCustomerCardOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     account_number = serializers.CharField()
     name = serializers.CharField()
@@ -85,13 +85,13 @@ class CustomerCardOutputSerializer(serializers.Serializer):
         child=serializers.CharField(allow_null=True),
         help_text=_lazy("Marketing consent per channel: granted, withdrawn or null (never asked)."),
     )
-    open_cases = OpenCaseOutputSerializer(many=True)
-    last_contacts = ContactOutputSerializer(many=True, help_text=_lazy("The last 5 contacts on any channel."))
-    last_call = LastCallOutputSerializer(allow_null=True)
+    open_cases = CallOpenCaseOutputSerializer(many=True)
+    last_contacts = CallContactOutputSerializer(many=True, help_text=_lazy("The last 5 contacts on any channel."))
+    last_call = CallLastCallOutputSerializer(allow_null=True)
     url = serializers.CharField(help_text=_lazy("The customer's 360 page."))
 
 
-class CandidateOutputSerializer(serializers.Serializer):
+class CallCandidateOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     account_number = serializers.CharField()
     name = serializers.CharField()
@@ -105,10 +105,10 @@ class CallEventOutputSerializer(serializers.Serializer):
     event = serializers.CharField()
     state = serializers.ChoiceField(choices=CallState.choices)
     agent_id = serializers.IntegerField(allow_null=True, help_text=_lazy("The agent of the extension, if known."))
-    customer = CustomerCardOutputSerializer(
+    customer = CallCustomerCardOutputSerializer(
         allow_null=True, help_text=_lazy("On ringing: the caller's card when the number matched one customer.")
     )
-    candidates = CandidateOutputSerializer(
+    candidates = CallCandidateOutputSerializer(
         many=True, required=False, help_text=_lazy("On ringing, when several customers share the number.")
     )
     interaction_id = serializers.IntegerField(allow_null=True, help_text=_lazy("Set once the call is on the timeline."))

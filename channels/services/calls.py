@@ -13,16 +13,15 @@ import datetime
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from channels import realtime
 from channels.choices import (
     OPEN_CASE_STATUSES,
     CallState,
@@ -44,8 +43,6 @@ from customers.services.records import CustomerInput, contact_point_add, custome
 
 EVENTS = ("ringing", "answered", "ended", "missed")
 LAST_CONTACTS = 5
-SCREEN_POP_EVENT = "screen_pop"
-TOAST_EVENT = "toast"
 
 
 # -- Signature ------------------------------------------------------------------------------------------
@@ -364,33 +361,26 @@ def _call_interaction_complete(session: CallSession) -> Interaction:
 
 # -- The screen pop -------------------------------------------------------------------------------------
 
-
-def call_console_context(*, session: CallSession) -> dict:
-    """The template context of one call's card (screen pop and console)."""
-    card = call_customer_card(customer=session.customer) if session.customer_id else None
-    candidates = _candidate_cards(session.candidates) if not card and session.candidates else []
-    interaction = None
-    if session.interaction_id:
-        interaction = Interaction.objects.filter(pk=session.interaction_id).select_related("case").first()
-    return {
-        "session": session,
-        "card": card,
-        "candidates": candidates,
-        "interaction": interaction,
-        "number_display": phone_display(session.caller_e164) if session.caller_e164 else session.caller_number,
-    }
+_screen_pop_publishers: list[Callable[[int], object]] = []
 
 
-def call_screen_pop_publish(*, session_id: int) -> int:
-    """Push the call's card to its agent's console and a toast to their other pages; returns the streams reached."""
-    session = CallSession.objects.select_related("customer", "agent").filter(pk=session_id).first()
-    if session is None or session.agent_id is None:
-        return 0
-    context = call_console_context(session=session)
-    topic = f"agent:{session.agent_id}"
-    reached = realtime.publish(topic, SCREEN_POP_EVENT, render_to_string("channels/calls/card.html", context))
-    reached += realtime.publish(topic, TOAST_EVENT, render_to_string("channels/calls/toast.html", context))
-    return reached
+def screen_pop_publisher_register(publisher: Callable[[int], object]) -> None:
+    """``publisher(session_id)`` runs after a ringing event commits (the console renders and pushes the card).
+
+    Registered from ``channels.wiring.calls`` so this service never imports the presentation layer.
+    """
+    if publisher not in _screen_pop_publishers:
+        _screen_pop_publishers.append(publisher)
+
+
+def call_screen_pop_publish(*, session_id: int) -> None:
+    for publisher in list(_screen_pop_publishers):
+        publisher(session_id)
+
+
+def call_candidate_cards(ids: list[int]) -> list[dict]:
+    """Cards of the customers sharing a number, in the resolver's order."""
+    return _candidate_cards(ids)
 
 
 # -- What the agent does with a call --------------------------------------------------------------------
@@ -411,9 +401,7 @@ def call_get_for_agent(*, user, pk: int) -> CallSession:
 
 def calls_recent_for_agent(*, user, limit: int = 20) -> list[CallSession]:
     """The agent's latest calls, newest first, with their customer and interaction (one query)."""
-    return list(
-        CallSession.objects.filter(agent=user).select_related("customer").order_by("-rang_at", "-id")[:limit]
-    )
+    return list(CallSession.objects.filter(agent=user).select_related("customer").order_by("-rang_at", "-id")[:limit])
 
 
 def call_current_for_agent(*, user) -> CallSession | None:
@@ -461,7 +449,7 @@ def call_outcome_log(
         )
     if open_case and not (case_subject or summary).strip():
         raise ApplicationError("required", _("Give the case a subject."), field="case_subject")
-    session = CallSession.objects.select_for_update().select_related("customer").get(pk=session.pk)
+    session = CallSession.objects.select_for_update(of=("self",)).select_related("customer").get(pk=session.pk)
     interaction = _call_interaction_ensure(session)
     interaction.outcome = outcome[:100]
     if summary.strip():

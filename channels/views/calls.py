@@ -6,89 +6,25 @@ the re-rendered card back; without JavaScript they post normally and land back o
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from channels import realtime
-from channels.choices import CaseCategory, CasePriority
 from channels.services import calls as call_services
+from channels.views.calls_card import CallOutcomeForm, ProspectForm, call_log_url, card_context
 from crm.access import staff_view
 from crm.errors import ApplicationError
 from customers.models import Customer
 
 CONSOLE_PERMISSION = "channels.use_console"
 
-OUTCOMES = [
-    ("resolved", _lazy("Resolved during the call")),
-    ("informed", _lazy("Information given")),
-    ("follow-up", _lazy("Follow-up needed")),
-    ("call back", _lazy("Call back promised")),
-    ("transferred", _lazy("Transferred")),
-    ("voicemail", _lazy("Left a voicemail")),
-    ("no answer", _lazy("No answer")),
-    ("wrong number", _lazy("Wrong number")),
-]
-
-
-class CallOutcomeForm(forms.Form):
-    outcome = forms.ChoiceField(label=_lazy("Outcome"), choices=[("", "—"), *OUTCOMES])
-    summary = forms.CharField(
-        label=_lazy("Reason / summary"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    open_case = forms.BooleanField(label=_lazy("Open a case"), required=False)
-    case_subject = forms.CharField(label=_lazy("Case subject"), required=False, max_length=255)
-    case_category = forms.ChoiceField(label=_lazy("Category"), choices=CaseCategory.choices,
-                                      initial=CaseCategory.REQUEST)  # fmt: skip
-    case_priority = forms.ChoiceField(label=_lazy("Priority"), choices=CasePriority.choices,
-                                      initial=CasePriority.NORMAL)  # fmt: skip
-
-
-class ProspectForm(forms.Form):
-    given_name = forms.CharField(label=_lazy("Given name"), required=False, max_length=100)
-    family_name = forms.CharField(label=_lazy("Family name"), required=False, max_length=100)
-    company_name = forms.CharField(label=_lazy("Company"), required=False, max_length=200)
-
-    def clean(self):
-        data = super().clean()
-        if not any((data.get(name) or "").strip() for name in ("given_name", "family_name", "company_name")):
-            raise forms.ValidationError(_("Give at least a name or a company name."))
-        return data
-
-
-def call_log_url(customer_id: int | None) -> str | None:
-    """The timeline's "Log a call" form for this customer, when that page exists."""
-    if customer_id is None:
-        return None
-    try:
-        return reverse("channels:call_log", kwargs={"pk": customer_id})
-    except NoReverseMatch:
-        return None
-
 
 def _card_context(request: HttpRequest, session, **forms_) -> dict:
-    context = call_services.call_console_context(session=session)
-    interaction = context["interaction"]
-    initial = {}
-    if interaction is not None:
-        initial = {"outcome": interaction.outcome if interaction.outcome != "missed" else "",
-                   "summary": interaction.summary}  # fmt: skip
-    context.update(
-        outcome_form=forms_.get("outcome_form") or CallOutcomeForm(initial=initial),
-        prospect_form=forms_.get("prospect_form") or ProspectForm(),
-        outcome_labels=dict(OUTCOMES),
-        call_log_url=call_log_url(session.customer_id),
-        can_create_customer=request.user.has_perm("customers.add_customer"),
-        can_link_customer=request.user.has_perm("customers.add_contactpoint"),
-        can_open_case=request.user.has_perm("channels.add_case"),
-    )
-    return context
+    return card_context(session=session, user=request.user, **forms_)
 
 
 def _card_response(request: HttpRequest, session, *, status: int = 200, **forms_) -> HttpResponse:
@@ -104,10 +40,12 @@ def _console(request: HttpRequest, *, session=None, status: int = 200, **forms_)
     session = session or call_services.call_current_for_agent(user=user)
     recent = call_services.calls_recent_for_agent(user=user)
     context = {
-        "current_html": render_to_string("channels/calls/card.html", _card_context(request, session, **forms_),
-                                         request=request) if session else "",
+        "current_html": render_to_string(
+            "channels/calls/card.html", _card_context(request, session, **forms_), request=request
+        )
+        if session
+        else "",
         "recent": recent,
-        "outcome_labels": dict(OUTCOMES),
         "extension": getattr(getattr(user, "agent_profile", None), "extension", ""),
     }
     return render(request, "channels/calls/console.html", context, status=status)

@@ -1,7 +1,10 @@
-"""Wiring of the calls area (registered from ChannelsConfig.ready): the phone console in the sidebar."""
+"""Wiring of the calls area (registered from ChannelsConfig.ready): the phone console in the sidebar and
+the screen pop publisher the call-event service runs after a ringing event commits."""
 
 from django.utils.translation import gettext_lazy as _
 
+from channels.services.calls import screen_pop_publisher_register
+from channels.views.calls_card import screen_pop_publish
 from crm.navigation import NavItem, nav_register
 
 nav_register(
@@ -10,3 +13,4 @@ nav_register(
         description=_("Your phone console: the caller's card pops up when the phone rings; log each call."),
     )
 )  # fmt: skip
+screen_pop_publisher_register(screen_pop_publish)

@@ -62,7 +62,9 @@ def test_it_pops_the_callers_card_whatever_the_format_of_the_number(client, call
     assert session.customer_id == caller.pk and session.caller_e164 == "+33612345678"
 
 
-def test_the_card_carries_cases_last_contacts_last_call_and_consents(client, caller, agent, django_assert_max_num_queries):
+def test_the_card_carries_cases_last_contacts_last_call_and_consents(
+    client, caller, agent, django_assert_max_num_queries
+):
     from customers.services.records import consent_record
 
     consent_record(customer=caller, channel="email", purpose="marketing", status=ConsentStatus.GRANTED,
@@ -191,8 +193,16 @@ def test_an_ended_call_becomes_one_interaction_with_its_duration(client, caller,
     AgentProfile.objects.create(user=agent, extension="201")
     start = timezone.now().replace(microsecond=0) - datetime.timedelta(minutes=5)
     post_event(client, ringing(agent_extension="201", occurred_at=start.isoformat()))
-    post_event(client, {"event": "answered", "call_id": "call-1", "caller_number": "0612345678",
-                        "agent_extension": "201", "occurred_at": (start + datetime.timedelta(seconds=8)).isoformat()})
+    post_event(
+        client,
+        {
+            "event": "answered",
+            "call_id": "call-1",
+            "caller_number": "0612345678",
+            "agent_extension": "201",
+            "occurred_at": (start + datetime.timedelta(seconds=8)).isoformat(),
+        },
+    )
     ended = {"event": "ended", "call_id": "call-1", "caller_number": "0612345678", "agent_extension": "201",
              "occurred_at": (start + datetime.timedelta(seconds=8 + 192)).isoformat()}  # fmt: skip
 

@@ -1,0 +1,112 @@
+"""The call card shown on the console and pushed as a screen pop: its forms, its context, its SSE push."""
+
+from __future__ import annotations
+
+from django import forms
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from channels import realtime
+from channels.choices import CaseCategory, CasePriority
+from channels.models import CallSession, Interaction
+from channels.services.calls import call_candidate_cards, call_customer_card
+from customers.normalise import phone_display
+
+SCREEN_POP_EVENT = "screen_pop"
+TOAST_EVENT = "toast"
+
+OUTCOMES = [
+    ("resolved", _lazy("Resolved during the call")),
+    ("informed", _lazy("Information given")),
+    ("follow-up", _lazy("Follow-up needed")),
+    ("call back", _lazy("Call back promised")),
+    ("transferred", _lazy("Transferred")),
+    ("voicemail", _lazy("Left a voicemail")),
+    ("no answer", _lazy("No answer")),
+    ("wrong number", _lazy("Wrong number")),
+]
+
+
+class CallOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_lazy("Outcome"), choices=[("", "—"), *OUTCOMES])
+    summary = forms.CharField(
+        label=_lazy("Reason / summary"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    open_case = forms.BooleanField(label=_lazy("Open a case"), required=False)
+    case_subject = forms.CharField(label=_lazy("Case subject"), required=False, max_length=255)
+    case_category = forms.ChoiceField(
+        label=_lazy("Category"), choices=CaseCategory.choices, initial=CaseCategory.REQUEST, required=False
+    )
+    case_priority = forms.ChoiceField(
+        label=_lazy("Priority"), choices=CasePriority.choices, initial=CasePriority.NORMAL, required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        data["case_category"] = data.get("case_category") or CaseCategory.REQUEST
+        data["case_priority"] = data.get("case_priority") or CasePriority.NORMAL
+        return data
+
+
+class ProspectForm(forms.Form):
+    given_name = forms.CharField(label=_lazy("Given name"), required=False, max_length=100)
+    family_name = forms.CharField(label=_lazy("Family name"), required=False, max_length=100)
+    company_name = forms.CharField(label=_lazy("Company"), required=False, max_length=200)
+
+    def clean(self):
+        data = super().clean()
+        if not any((data.get(name) or "").strip() for name in ("given_name", "family_name", "company_name")):
+            raise forms.ValidationError(_("Give at least a name or a company name."))
+        return data
+
+
+def call_log_url(customer_id: int | None) -> str | None:
+    """The timeline's "Log a call" form for this customer, when that page exists."""
+    if customer_id is None:
+        return None
+    try:
+        return reverse("channels:call_log", kwargs={"pk": customer_id})
+    except NoReverseMatch:
+        return None
+
+
+def card_context(*, session: CallSession, user, outcome_form=None, prospect_form=None) -> dict:
+    """Everything ``channels/calls/card.html`` shows for one call, for ``user`` (their permissions)."""
+    card = call_customer_card(customer=session.customer) if session.customer_id else None
+    candidates = call_candidate_cards(session.candidates) if not card and session.candidates else []
+    interaction = None
+    if session.interaction_id:
+        interaction = Interaction.objects.filter(pk=session.interaction_id).select_related("case").first()
+    initial = {}
+    if interaction is not None and interaction.outcome != "missed":
+        initial = {"outcome": interaction.outcome, "summary": interaction.summary}
+    can = user.has_perm if user is not None else (lambda perm: False)
+    return {
+        "session": session,
+        "card": card,
+        "candidates": candidates,
+        "interaction": interaction,
+        "number_display": phone_display(session.caller_e164) if session.caller_e164 else session.caller_number,
+        "outcome_form": outcome_form or CallOutcomeForm(initial=initial),
+        "prospect_form": prospect_form or ProspectForm(),
+        "call_log_url": call_log_url(session.customer_id),
+        "can_create_customer": can("customers.add_customer"),
+        "can_link_customer": can("customers.add_contactpoint"),
+        "can_open_case": can("channels.add_case"),
+    }
+
+
+def screen_pop_publish(session_id: int) -> int:
+    """Push the call's card to its agent's console and a toast to their other pages; returns the streams reached."""
+    session = CallSession.objects.select_related("customer", "agent").filter(pk=session_id).first()
+    if session is None or session.agent_id is None:
+        return 0
+    context = card_context(session=session, user=session.agent)
+    topic = f"agent:{session.agent_id}"
+    # Rendered outside a request: the CSRF token comes from the agent's page (htmx sends the
+    # X-CSRFToken header set on <body>), so the forms carry none of their own.
+    reached = realtime.publish(topic, SCREEN_POP_EVENT, render_to_string("channels/calls/card.html", context))
+    reached += realtime.publish(topic, TOAST_EVENT, render_to_string("channels/calls/toast.html", context))
+    return reached
