@@ -154,3 +154,56 @@ def test_the_invoice_pdf_belongs_to_its_customer(client, agent, marketer):
     assert client.get(reverse("customers:invoice_pdf", args=[other.pk, invoice.pk])).status_code == 404
     client.force_login(marketer)
     assert client.get(url).status_code == 200  # marketers read invoices (customers.view_invoice)
+
+
+def _channels_rows(customer):
+    """Free text about Eulalie on every channel (timeline, case, thread, chat, letter, survey, web...)."""
+    from channels.models import Attachment, CallbackRequest, ChatMessage, FollowUp, Letter, SatisfactionSurvey, WebEvent
+    from channels.services.interactions import interaction_record
+    from tests.channels_factories import CaseFactory, ConversationFactory, SiteFactory
+
+    now = __import__("django.utils.timezone", fromlist=["now"]).now()
+    case = CaseFactory(customer=customer, subject="Eulalie Quintessard conteste", description="Eulalie dit que")
+    conversation = ConversationFactory(customer=customer, case=case, subject="Re: Eulalie",
+                                       visitor_email="eulalie.quintessard@example.fr")  # fmt: skip
+    interaction = interaction_record(channel="email", direction="inbound", kind="email", customer=customer,
+                                     case=case, conversation=conversation, subject="Eulalie écrit",
+                                     body_html="<p>Signé Eulalie Quintessard</p>", external_id="<eq@example.fr>",
+                                     metadata={"from": "eulalie.quintessard@example.fr"})  # fmt: skip
+    ChatMessage.objects.create(customer=customer, conversation=conversation, author="visitor", body="Ici Eulalie")
+    Attachment.objects.create(customer=customer, interaction=interaction, filename="eulalie.pdf",
+                              content_type="application/pdf", size=1, sha256="e" * 64, file="attachments/eq")  # fmt: skip
+    FollowUp.objects.create(customer=customer, title="Rappeler Eulalie", due_at=now)
+    Letter.objects.create(customer=customer, body="Chère Eulalie", address_lines=["Mme Eulalie QUINTESSARD"])
+    SatisfactionSurvey.objects.create(customer=customer, case=case, send_after=now, nonce="n" * 32,
+                                      comment="Eulalie est ravie")  # fmt: skip
+    CallbackRequest.objects.create(customer=customer, phone="+33698765432", name="Eulalie", reason="Eulalie rappel",
+                                   preferred_from=now, preferred_to=now)  # fmt: skip
+    WebEvent.objects.create(site=SiteFactory(), visitor_id="v", session_id="s", customer=customer, occurred_at=now,
+                            event_type="page_view", url="https://shop.example/?email=eulalie.quintessard@example.fr")  # fmt: skip
+    return interaction
+
+
+def test_the_export_includes_the_channels_timeline():
+    customer = person()
+    interaction = _channels_rows(customer)
+    tables = customer_export_data(customer=customer)["tables"]
+    assert [row["subject"] for row in tables["channels.Interaction"]] == ["Eulalie écrit"]
+    assert tables["channels.Interaction"][0]["id"] == interaction.pk
+    for label in ("channels.Case", "channels.Conversation", "channels.ChatMessage", "channels.Letter",
+                  "channels.SatisfactionSurvey", "channels.FollowUp", "channels.WebEvent", "channels.Attachment"):
+        assert len(tables[label]) == 1, label
+
+
+def test_erasing_blanks_the_channels_free_text_and_keeps_the_cost_of_service(admin_staff):
+    from channels.models import Interaction
+    from channels.selectors import customer_cost_of_service
+
+    customer = person()
+    interaction = _channels_rows(customer)
+    customer_erase(customer=customer, acting_user=admin_staff)
+    data = json.dumps(customer_export_data(customer=customer)["tables"], ensure_ascii=False)
+    assert "Eulalie" not in data and "eulalie" not in data and "+33698765432" not in data
+    kept = Interaction.objects.get(pk=interaction.pk)
+    assert (kept.channel, kept.kind, kept.subject, kept.body) == ("email", "email", "", "")
+    assert customer_cost_of_service(customer=customer).count == 1

@@ -9,6 +9,19 @@ from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from channels.models import (
+    Attachment,
+    CallbackRequest,
+    CallSession,
+    ChatMessage,
+    FollowUp,
+    Interaction,
+    Letter,
+    SatisfactionSurvey,
+    VisitorLink,
+    WebEvent,
+)
+from channels.selectors import interaction_timeline
 from crm.errors import ApplicationError
 from customers.choices import ContactKind, Stage
 from customers.models import (
@@ -26,6 +39,7 @@ from customers.models import (
 )
 from customers.services.merge import customer_foreign_keys, customer_merge, customer_merge_preview, is_history
 from customers.services.records import customer_change_stage, customer_update
+from tests.channels_factories import CaseFactory, ConversationFactory, InteractionFactory, SiteFactory
 from tests.customers_factories import (
     AddressFactory,
     ConsentFactory,
@@ -55,6 +69,47 @@ def _invoice(customer):
                           contract=ContractFactory(customer=customer))  # fmt: skip
 
 
+def _case(customer):
+    return CaseFactory(customer=customer)
+
+
+def _interaction(customer):
+    case = _case(customer)
+    return InteractionFactory(customer=customer, case=case, conversation=ConversationFactory(customer=customer, case=case))
+
+
+def _chat_message(customer):
+    return ChatMessage.objects.create(customer=customer, conversation=ConversationFactory(customer=customer),
+                                      author="visitor", body="Bonjour")  # fmt: skip
+
+
+def _attachment(customer):
+    return Attachment.objects.create(customer=customer, interaction=_interaction(customer), filename="a.pdf",
+                                     content_type="application/pdf", size=3, sha256="0" * 64, file="attachments/a")  # fmt: skip
+
+
+def _follow_up(customer):
+    interaction = _interaction(customer)
+    return FollowUp.objects.create(customer=customer, title="Rappeler", due_at=timezone.now(), case=interaction.case,
+                                   interaction=interaction)  # fmt: skip
+
+
+def _survey(customer):
+    return SatisfactionSurvey.objects.create(customer=customer, case=_case(customer), send_after=timezone.now(),
+                                             nonce="n" * 32)  # fmt: skip
+
+
+def _web_event(customer):
+    return WebEvent.objects.create(site=SiteFactory(), visitor_id="v-1", session_id="s-1", customer=customer,
+                                   event_type="page_view", occurred_at=timezone.now())  # fmt: skip
+
+
+def _callback(customer):
+    now = timezone.now()
+    return CallbackRequest.objects.create(customer=customer, phone="+33612345678", reason="Facture",
+                                          preferred_from=now, preferred_to=now + datetime.timedelta(hours=1))  # fmt: skip
+
+
 # One way to create a row pointing at a customer, per customer-keyed table. A model added with a
 # foreign key to Customer and no entry here fails test_it_moves_a_row_of_every_customer_keyed_table:
 # add a builder, and the merge is then proven to handle it.
@@ -68,6 +123,20 @@ BUILDERS = {
     "customers.ContactPoint.customer": lambda c: EmailFactory(customer=c),
     "customers.PostalAddress.customer": lambda c: AddressFactory(customer=c),
     "customers.Consent.customer": lambda c: ConsentFactory(customer=c),
+    "channels.Case.customer": _case,
+    "channels.Conversation.customer": lambda c: ConversationFactory(customer=c, case=_case(c)),
+    "channels.Interaction.customer": _interaction,
+    "channels.ChatMessage.customer": _chat_message,
+    "channels.Attachment.customer": _attachment,
+    "channels.FollowUp.customer": _follow_up,
+    "channels.SatisfactionSurvey.customer": _survey,
+    "channels.Letter.customer": lambda c: Letter.objects.create(customer=c, body="Madame,", address_lines=["X"]),
+    "channels.CallSession.customer": lambda c: CallSession.objects.create(customer=c, call_id="c-1",
+                                                                           caller_number="0612345678"),
+    "channels.CallbackRequest.customer": _callback,
+    "channels.WebEvent.customer": _web_event,
+    "channels.VisitorLink.customer": lambda c: VisitorLink.objects.create(customer=c, site=SiteFactory(),
+                                                                           visitor_id="v-1", via="login"),
 }
 # Relations with their own rule, asserted by their own tests below.
 NOT_REPOINTED = {
@@ -314,3 +383,31 @@ def test_it_refuses_two_orders_with_the_same_external_id_and_changes_nothing(sup
     assert Contract.objects.get().customer == duplicate
     assert CustomerExternalId.objects.count() == 0
     assert Invoice.objects.count() == OrderLine.objects.count() == 0
+
+
+def test_the_duplicates_timeline_joins_the_survivors_with_its_cases_and_threads(supervisor):
+    survivor, duplicate = CustomerFactory(), CustomerFactory()
+    mine = InteractionFactory(customer=survivor, occurred_at=timezone.now() - datetime.timedelta(days=1))
+    theirs = _interaction(duplicate)
+
+    customer_merge(survivor=survivor, duplicate=duplicate, acting_user=supervisor)
+
+    assert [e.pk for e in interaction_timeline(customer=survivor).entries] == [theirs.pk, mine.pk]
+    theirs = Interaction.objects.select_related("case", "conversation").get(pk=theirs.pk)
+    assert theirs.case.customer_id == theirs.conversation.customer_id == survivor.pk
+
+
+def test_a_browser_linked_to_both_customers_is_kept_once(supervisor):
+    survivor, duplicate = CustomerFactory(), CustomerFactory()
+    site = SiteFactory()
+    VisitorLink.objects.create(customer=survivor, site=site, visitor_id="same-browser", via="login")
+    VisitorLink.objects.create(customer=duplicate, site=site, visitor_id="same-browser", via="form_submit")
+    VisitorLink.objects.create(customer=duplicate, site=site, visitor_id="phone-browser", via="login")
+
+    customer_merge(survivor=survivor, duplicate=duplicate, acting_user=supervisor)
+
+    links = VisitorLink.objects.filter(site=site).order_by("visitor_id")
+    assert [(link.customer_id, link.visitor_id, link.via) for link in links] == [
+        (survivor.pk, "phone-browser", "login"),
+        (survivor.pk, "same-browser", "login"),
+    ]
