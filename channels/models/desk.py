@@ -145,6 +145,7 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["number"], name="case_number"),
             models.Index(fields=["customer", "-created_at"], name="case_customer"),
+            models.Index(fields=["-created_at", "-id"], name="case_created_desc"),  # the case list's keyset order
             models.Index(
                 fields=["queue", "status", "resolution_due_at"],
                 name="case_queue_open",
