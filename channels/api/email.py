@@ -18,6 +18,7 @@ from crm.api.serializers import ErrorSerializer
 from crm.errors import ApplicationError
 
 TAGS = ["channels"]
+FORM_FIELDS = ("message", "body-mime", "email")
 
 
 class RawEmailParser(parsers.BaseParser):
@@ -64,7 +65,8 @@ class EmailInboundApi(APIView):
         summary=_lazy("Post an inbound email"),
         description=_lazy(
             "Accepts one raw RFC 5322 message, as mail gateways post them: the body with `Content-Type: "
-            "message/rfc822`, or a multipart form field `message`. The message is threaded by Message-ID / "
+            "message/rfc822`, or a multipart form field `message` (`body-mime` and `email`, the fields Mailgun and "
+            "SendGrid post, are accepted too). The message is threaded by Message-ID / "
             "In-Reply-To / References, its sender matched to a customer, and attached to the thread's open case "
             "or a new one. Posting the same Message-ID again answers 200 with status `duplicate`."
         ),
@@ -100,7 +102,13 @@ def _raw_message(request: Request) -> bytes:
     if isinstance(data, bytes):
         raw = data
     else:
-        value = data.get("message") if hasattr(data, "get") else None
+        # "message" is ours; "body-mime" (Mailgun) and "email" (SendGrid's raw inbound parse) are the
+        # names the common gateways use, so they can post here without an adapter.
+        value = None
+        for name in FORM_FIELDS:
+            value = data.get(name) if hasattr(data, "get") else None
+            if value is not None:
+                break
         if value is None:
             raise ApplicationError(
                 "required",

@@ -475,13 +475,9 @@ def _is_auto_reply(message: EmailMessage, subject: str) -> bool:
     auto_submitted = _header(message, "Auto-Submitted").strip().lower()
     if auto_submitted and auto_submitted != "no":
         return True
-    if any(_header(message, name) for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")):
-        if _header(message, "X-Auto-Response-Suppress") and not (
-            _header(message, "X-Autoreply") or _header(message, "X-Autorespond")
-        ):
-            pass  # Outlook sets Suppress on ordinary mail too: not a sign by itself
-        else:
-            return True
+    # X-Auto-Response-Suppress is not a sign: Outlook sets it on ordinary mail too.
+    if _header(message, "X-Autoreply") or _header(message, "X-Autorespond"):
+        return True
     if _header(message, "Precedence").strip().lower() in ("bulk", "auto_reply", "junk"):
         return True
     return bool(AUTO_SUBJECT.search(subject))

@@ -369,3 +369,17 @@ def test_damaged_messages_are_stored_or_rejected_never_crashing(media):
             assert "\x00" not in interaction.subject + interaction.body
             stored += 1
     assert stored + rejected == 120 and stored > 60
+
+
+@pytest.mark.parametrize("field", ["body-mime", "email"])
+def test_the_api_accepts_the_fields_mailgun_and_sendgrid_post(field, client, integration_token, media):
+    raw = build_message(message_id=f"<{field}@example.fr>").decode()
+    response = client.post(URL, {field: raw, "sender": "heloise@example.fr"},
+                           HTTP_AUTHORIZATION=f"Token {integration_token}")  # fmt: skip
+    assert response.status_code == 201, response.content
+    assert response.json()["message_id"] == f"{field}@example.fr"
+
+
+def test_outlooks_auto_response_suppress_header_alone_is_not_an_auto_reply(media):
+    result = email_inbound_record(raw=build_message(headers={"X-Auto-Response-Suppress": "All"}))
+    assert result.status == "created" and result.case is not None
