@@ -70,7 +70,20 @@ def _text(value, name: str, errors: dict, *, required: bool, max_length: int) ->
         errors[name] = _error(
             "max_length", _("At most %(max)d characters (got %(got)d).") % {"max": max_length, "got": len(value)}
         )
+    elif not _storable(value):
+        errors[name] = _error("invalid", _("Contains characters that cannot be stored (NUL or a lone surrogate)."))
     return value
+
+
+def _storable(text: str) -> bool:
+    """PostgreSQL text refuses NUL, and UTF-8 has no lone surrogates (JSON escapes can carry both)."""
+    if text.isascii():
+        return "\x00" not in text
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def _event_clean(event, now: datetime.datetime) -> tuple[tuple | None, dict]:
@@ -118,7 +131,11 @@ def _event_clean(event, now: datetime.datetime) -> tuple[tuple | None, dict]:
             errors["properties"] = _error("invalid", _("Must be a JSON object."))
         else:
             properties_json = json.dumps(properties, ensure_ascii=False, separators=(",", ":"))
-            if len(properties_json.encode()) > PROPERTIES_MAX_BYTES:
+            if "\\u0000" in properties_json or not _storable(properties_json):
+                errors["properties"] = _error(
+                    "invalid", _("Contains characters that cannot be stored (NUL or a lone surrogate).")
+                )
+            elif len(properties_json.encode()) > PROPERTIES_MAX_BYTES:
                 errors["properties"] = _error(
                     "too_large", _("At most %(max)d bytes of JSON.") % {"max": PROPERTIES_MAX_BYTES}
                 )
@@ -277,7 +294,8 @@ SELECT * FROM (
            count(*) FILTER (WHERE e.event_type = 'cart_abandon'),
            count(*) FILTER (WHERE e.event_type = 'form_submit'),
            bool_or(e.event_type = 'login'),
-           max(max(e.occurred_at)) OVER (PARTITION BY e.session_id)
+           max(max(e.occurred_at)) OVER (PARTITION BY e.session_id),
+           array_agg(e.id) FILTER (WHERE e.event_type = 'form_submit')
     FROM channels_webevent e
     WHERE e.session_id = ANY(%(sessions)s)
     GROUP BY e.site_id, e.session_id, e.customer_id
@@ -406,7 +424,7 @@ def web_sessions_summarise(
         created, updated = _sessions_write(sessions)
         result.created += created
         result.updated += updated
-        result.forms += _forms_record([row[1] for row in sessions])
+        result.forms += _forms_record([form_id for row in sessions for form_id in row[16] or []])
     if advance_watermark_to is not None:
         mark = advance_watermark_to
         transaction.on_commit(lambda: cache.set(WATERMARK_KEY, mark, None))
@@ -425,13 +443,14 @@ def _sessions_write(sessions: list[tuple]) -> tuple[int, int]:
         for pk, customer_id, external_id in Interaction.objects.filter(
             channel=InteractionChannel.WEB, kind=InteractionKind.WEB_SESSION,
             external_id__in=[row[1] for row in sessions],
-        ).values_list("pk", "customer_id", "external_id")
+        ).exclude(external_id="")  # lets PostgreSQL use the partial index on (channel, external_id)
+        .values_list("pk", "customer_id", "external_id")
     }  # fmt: skip
     new: dict[str, list] = {"customers": [], "occurred": [], "summaries": [], "durations": [], "external_ids": [],
                             "metadata": []}  # fmt: skip
     changed: dict[str, list] = {"ids": [], "occurred": [], "summaries": [], "durations": [], "metadata": []}
     for (site_id, session_id, customer_id, started, ended, events, pages, entry_url, exit_url, viewed, carted,
-         cart_adds, abandons, forms, logged_in, _last) in sessions:  # fmt: skip
+         cart_adds, abandons, forms, logged_in, _last, _form_ids) in sessions:  # fmt: skip
         viewed, carted = list(dict.fromkeys(viewed or [])), list(dict.fromkeys(carted or []))  # in viewing order
         duration = int((ended - started).total_seconds())
         metadata = json.dumps({
@@ -466,22 +485,20 @@ def _sessions_write(sessions: list[tuple]) -> tuple[int, int]:
     return created, updated
 
 
-def _forms_record(session_ids: list[str]) -> int:
-    """A ``form`` interaction for each form submit of a known customer in these sessions (once each)."""
-    if not session_ids:
+def _forms_record(event_ids: list[int]) -> int:
+    """A ``form`` interaction for each of these form submit events of known customers (once each)."""
+    if not event_ids:
         return 0
     forms = list(
-        WebEvent.objects.filter(session_id__in=session_ids, event_type=WebEventType.FORM_SUBMIT,
-                                customer__isnull=False)
-        .values("id", "customer_id", "occurred_at", "url", "title", "properties", "session_id")
-    )  # fmt: skip
-    if not forms:
-        return 0
+        WebEvent.objects.filter(id__in=event_ids, customer__isnull=False).values(
+            "id", "customer_id", "occurred_at", "url", "title", "properties", "session_id"
+        )
+    )
     keys = [f"web-form:{form['id']}" for form in forms]
     done = set(
-        Interaction.objects.filter(channel=InteractionChannel.WEB, external_id__in=keys).values_list(
-            "external_id", flat=True
-        )
+        Interaction.objects.filter(channel=InteractionChannel.WEB, external_id__in=keys)
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
     )
     created = []
     for form, key in zip(forms, keys, strict=True):

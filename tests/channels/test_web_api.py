@@ -230,3 +230,20 @@ def test_an_unknown_or_invalid_email_links_nobody(client, site):
     assert response.json()["accepted"] == 2
     assert VisitorLink.objects.count() == 0
     assert not WebEvent.objects.filter(customer__isnull=False).exists()
+
+
+def test_text_the_database_cannot_store_refuses_that_event_only(client, site):
+    events = [
+        event(title="Lampe\x00bleue"),
+        event(properties={"note": "\ud800"}),
+        event(properties={"note": "a\x00b"}),
+        event(title="Canapé « Nuage » 🛋️"),
+    ]
+
+    response = post(client, {"events": events}, key=site.key)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["accepted"] == 1
+    assert [item["index"] for item in body["rejected"]] == [0, 1, 2]
+    assert WebEvent.objects.get().title == "Canapé « Nuage » 🛋️"
