@@ -88,6 +88,9 @@ def sla_remaining_label(minutes: int) -> str:
     return f"{rest} min"
 
 
+TOAST_CASES = 5
+
+
 @dataclass(frozen=True)
 class BreachReport:
     first_response: list[int]
@@ -97,9 +100,9 @@ class BreachReport:
 def sla_breaches_flag(*, now: datetime.datetime | None = None) -> BreachReport:
     """Flag open cases whose first response or resolution is overdue, set-based, and tell assignees.
 
-    One UPDATE per kind of breach (``RETURNING`` the ids and assignees); each newly breached case's
-    assignee gets a toast on ``agent:<id>`` after commit. A case already flagged is not flagged again,
-    so running the job twice notifies once. Returns the ids flagged this time.
+    One UPDATE per kind of breach (``RETURNING`` the ids and assignees); each assignee gets one toast on
+    ``agent:<id>`` after commit, listing their newly breached cases. A case already flagged is not
+    flagged again, so running the job twice notifies once. Returns the ids flagged this time.
     """
     from django.db import connection, transaction
     from django.template.loader import render_to_string
@@ -125,15 +128,21 @@ def sla_breaches_flag(*, now: datetime.datetime | None = None) -> BreachReport:
         resolution = cursor.fetchall()
 
         def notify():
+            # One toast per agent, whatever the number of cases: a first run over a large backlog must not
+            # render and publish thousands of fragments.
+            by_agent: dict[int, list[dict]] = {}
             for kind, rows in (("first_response", first), ("resolution", resolution)):
                 for case_id, number, subject, assignee_id in rows:
-                    if assignee_id is None:
-                        continue
-                    html = render_to_string(
-                        "channels/desk/breach_toast.html",
-                        {"case_id": case_id, "number": number, "subject": subject, "kind": kind},
-                    )
-                    realtime.publish(f"agent:{assignee_id}", "toast", html)
+                    if assignee_id is not None:
+                        by_agent.setdefault(assignee_id, []).append(
+                            {"case_id": case_id, "number": number, "subject": subject, "kind": kind}
+                        )
+            for assignee_id, breaches in by_agent.items():
+                html = render_to_string(
+                    "channels/desk/breach_toast.html",
+                    {"breaches": breaches[:TOAST_CASES], "more": max(0, len(breaches) - TOAST_CASES)},
+                )
+                realtime.publish(f"agent:{assignee_id}", "toast", html)
 
         if first or resolution:
             transaction.on_commit(notify)
