@@ -174,7 +174,7 @@ def email_parse(raw: bytes, *, max_bytes: int, max_attachment_bytes: int) -> Par
         html_body = _text_to_html(text)
     display_raw = _trim_html_quote(html_body) if html_body else ""
     body_html = html_sanitise(html_body)
-    display_html = html_sanitise(display_raw) if display_raw else body_html
+    display_html = html_sanitise(display_raw) if display_raw and display_raw != html_body else body_html
     if not text and html_body:
         text = text_summary(body_html, length=100_000)
 
