@@ -2,4 +2,13 @@
 
 from tests.crm.access_rows.common import EVERY_STAFF, LOGIN, PUBLIC, row  # noqa: F401
 
-ROWS: dict = {}
+# The webhooks authenticate the provider by a shared token, never a user: nobody in the map holds it,
+# and the test settings configure none, so every visitor gets 503 ("webhooks are off").
+WEBHOOK = row(503, 503, 503, 503, 503, 503)
+
+ROWS: dict = {
+    "channels:sms_compose": ("get", {"pk": 999999}, row(LOGIN, 403, 404, 404, 403, 404)),
+    "channels:sms_outbox": ("get", {}, row(LOGIN, 403, 200, 200, 403, 200)),
+    "api_v1_sms_inbound": ("post", {}, WEBHOOK),
+    "api_v1_sms_status": ("post", {}, WEBHOOK),
+}
