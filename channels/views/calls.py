@@ -7,6 +7,7 @@ the re-rendered card back; without JavaScript they post normally and land back o
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -62,7 +63,11 @@ def console(request: HttpRequest) -> HttpResponse:
 @staff_view(permission=CONSOLE_PERMISSION)
 def console_stream(request: HttpRequest) -> HttpResponse:
     """Server-sent events for the signed-in agent only: screen pops and toasts."""
-    return realtime.sse_response(request, [f"agent:{request.user.pk}"])
+    response = realtime.sse_response(request, [f"agent:{request.user.pk}"])
+    # The stream reads Redis only; a thread serving it for a minute must not hold a database connection.
+    if not connection.in_atomic_block:
+        connection.close()
+    return response
 
 
 @require_GET
