@@ -256,4 +256,3 @@ class SatisfactionSurveyAdmin(ReadOnlyAdmin):
     search_fields = ["=customer__account_number"]
     readonly_fields = ["comment"]
     list_select_related = ["customer", "case"]
-

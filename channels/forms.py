@@ -31,8 +31,11 @@ def _now_local():
 
 
 def _staff_choices():
-    return get_user_model().objects.filter(is_active=True, groups__isnull=False).distinct().order_by(
-        "first_name", "last_name", "username"
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__isnull=False)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
     )
 
 
@@ -85,8 +88,12 @@ class VisitForm(CustomerContactForm):
     occurred_at = forms.DateTimeField(label=_("When"), initial=_now_local, widget=DateTimeLocalInput())
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     case = CaseChoiceField(label=_("Case"), queryset=Case.objects.none(), required=False, empty_label=_("No case"))
-    follow_up_title = forms.CharField(label=_("Follow-up task"), max_length=255, required=False,
-                                      help_text=_("Leave empty when nothing is to be done after the visit."))  # fmt: skip
+    follow_up_title = forms.CharField(
+        label=_("Follow-up task"),
+        max_length=255,
+        required=False,
+        help_text=_("Leave empty when nothing is to be done after the visit."),
+    )
     follow_up_due_at = forms.DateTimeField(label=_("Due"), required=False, widget=DateTimeLocalInput())
     follow_up_assignee = StaffChoiceField(label=_("Assigned to"), queryset=get_user_model().objects.none(),
                                           required=False, empty_label=_("Me"))  # fmt: skip
@@ -112,7 +119,9 @@ class VisitForm(CustomerContactForm):
         cleaned = super().clean()
         if cleaned.get("follow_up_title") and not cleaned.get("follow_up_due_at"):
             self.add_error("follow_up_due_at", _("Say when the follow-up task is due."))
-        if not cleaned.get("follow_up_title") and (cleaned.get("follow_up_due_at") or cleaned.get("follow_up_assignee")):
+        if not cleaned.get("follow_up_title") and (
+            cleaned.get("follow_up_due_at") or cleaned.get("follow_up_assignee")
+        ):
             self.add_error("follow_up_title", _("Say what is to be done, or clear the due date and assignee."))
         return cleaned
 

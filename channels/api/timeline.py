@@ -55,8 +55,9 @@ class InteractionInputSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=InteractionChannel.choices)
     direction = serializers.ChoiceField(choices=Direction.choices)
     kind = serializers.ChoiceField(choices=InteractionKind.choices)
-    customer = serializers.IntegerField(required=False, min_value=1,
-                                        help_text=_lazy("The customer's id; or give email, phone or account_number."))  # fmt: skip
+    customer = serializers.IntegerField(
+        required=False, min_value=1, help_text=_lazy("The customer's id; or give email, phone or account_number.")
+    )
     email = serializers.CharField(required=False, allow_blank=True, max_length=254)
     phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
     account_number = serializers.CharField(required=False, allow_blank=True, max_length=40)
@@ -67,9 +68,14 @@ class InteractionInputSerializer(serializers.Serializer):
     outcome = serializers.CharField(required=False, allow_blank=True, max_length=100)
     duration_seconds = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=86_400)
     occurred_at = serializers.DateTimeField(required=False)
-    external_id = serializers.CharField(required=False, allow_blank=True, max_length=255,
-                                        help_text=_lazy("Your reference; posting it again on the same channel "
-                                                        "returns the interaction recorded the first time."))  # fmt: skip
+    external_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        help_text=_lazy(
+            "Your reference; posting it again on the same channel returns the interaction recorded the first time."
+        ),
+    )
     metadata = serializers.DictField(required=False)
 
 
@@ -94,10 +100,20 @@ def _queryset_for_output(queryset):
         "Needs `channels.view_interaction`."
     ),
     parameters=[
-        OpenApiParameter("channel", OpenApiTypes.STR, many=True, enum=InteractionChannel.values,
-                         description=_lazy("Only these channels (repeat the parameter).")),
-        OpenApiParameter("kind", OpenApiTypes.STR, many=True, enum=InteractionKind.values,
-                         description=_lazy("Only these kinds (repeat the parameter).")),
+        OpenApiParameter(
+            "channel",
+            OpenApiTypes.STR,
+            many=True,
+            enum=InteractionChannel.values,
+            description=_lazy("Only these channels (repeat the parameter)."),
+        ),
+        OpenApiParameter(
+            "kind",
+            OpenApiTypes.STR,
+            many=True,
+            enum=InteractionKind.values,
+            description=_lazy("Only these kinds (repeat the parameter)."),
+        ),
         OpenApiParameter("since", OpenApiTypes.DATETIME, description=_lazy("From this time (included).")),
         OpenApiParameter("until", OpenApiTypes.DATETIME, description=_lazy("Before this time (excluded).")),
     ],  # fmt: skip

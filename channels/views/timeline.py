@@ -226,4 +226,3 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             return _saved(request, customer, _("Note added."))
     return _form_page(request, form=form, customer=customer, title=_("Add a note"), testid="note-form")
-

@@ -47,7 +47,9 @@ def test_it_filters_by_channel_kind_and_period(api, agent):
     now = timezone.now()
     email = InteractionFactory(customer=customer, channel="email", kind="email", occurred_at=now)
     InteractionFactory(customer=customer, channel="phone", kind="call", occurred_at=now)
-    old = InteractionFactory(customer=customer, channel="email", kind="email", occurred_at=now - datetime.timedelta(days=40))
+    old = InteractionFactory(
+        customer=customer, channel="email", kind="email", occurred_at=now - datetime.timedelta(days=40)
+    )
     api.force_authenticate(agent)
     url = f"/api/v1/customers/{customer.pk}/interactions/"
     assert [r["id"] for r in api.get(url, {"channel": "email"}).json()["results"]] == [email.pk, old.pk]
@@ -65,7 +67,9 @@ def test_unknown_customers_are_404_and_merged_ones_redirect_to_the_survivor(api,
     api.force_authenticate(agent)
     assert api.get("/api/v1/customers/999999/interactions/").status_code == 404
     response = api.get(f"/api/v1/customers/{tombstone.pk}/interactions/")
-    assert response.status_code == 308 and response["Location"].endswith(f"/api/v1/customers/{survivor.pk}/interactions/")
+    assert response.status_code == 308 and response["Location"].endswith(
+        f"/api/v1/customers/{survivor.pk}/interactions/"
+    )
 
 
 def test_who_may_read_and_record(api, agent, marketer, make_staff, integration):

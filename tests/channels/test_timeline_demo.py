@@ -18,7 +18,8 @@ def test_it_seeds_the_channels_once(db):
     assert SlaPolicy.objects.values("category").distinct().count() == 4
     assert AgentProfile.objects.exclude(extension="").exists()
     assert {(t.channel, t.language) for t in ResponseTemplate.objects.all()} >= {
-        (c, lang) for c in ("email", "sms", "letter") for lang in ("fr", "en")}
+        (c, lang) for c in ("email", "sms", "letter") for lang in ("fr", "en")
+    }
     assert Site.objects.filter(key=DEMO_SITE_KEY).exists()
     phone = Interaction.objects.filter(channel="phone").first()
     assert phone.cost > 0 and phone.body == html_sanitise(phone.body)

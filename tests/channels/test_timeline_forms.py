@@ -34,19 +34,31 @@ def test_a_visit_with_products_and_a_follow_up_lands_on_the_timeline(client, age
     response = client.post(f"/channels/customers/{customer.pk}/visits/new/", {
         "store": "Agence Lyon Part-Dieu", "reason": "Déménagement", "products": "box-fibre, TV-4K",
         "outcome": "Offre remise", "duration_minutes": "25", "occurred_at": local(), "notes": "Client pressé",
-        "follow_up_title": "Rappeler pour la date d'installation", "follow_up_due_at": local(datetime.timedelta(days=2)),
+        "follow_up_title": "Rappeler pour la date d'installation",
+        "follow_up_due_at": local(datetime.timedelta(days=2)),
         "follow_up_assignee": supervisor.pk,
     })  # fmt: skip
 
     assert response.status_code == 302 and response["Location"] == f"/customers/{customer.pk}/#timeline"
     visit = Interaction.objects.get(customer=customer)
     assert (visit.channel, visit.kind, visit.agent, visit.cost, visit.duration_seconds) == (
-        "face_to_face", "visit", agent, Decimal("12.00"), 1500)
-    assert visit.metadata == {"store": "Agence Lyon Part-Dieu", "products": [
-        {"sku": "BOX-FIBRE", "name": "Box Fibre"}, {"sku": "TV-4K", "name": "Décodeur TV 4K"}]}
+        "face_to_face",
+        "visit",
+        agent,
+        Decimal("12.00"),
+        1500,
+    )
+    assert visit.metadata == {
+        "store": "Agence Lyon Part-Dieu",
+        "products": [{"sku": "BOX-FIBRE", "name": "Box Fibre"}, {"sku": "TV-4K", "name": "Décodeur TV 4K"}],
+    }
     task = FollowUp.objects.get(customer=customer)
     assert (task.title, task.assignee, task.interaction, task.created_by) == (
-        "Rappeler pour la date d'installation", supervisor, visit, agent)
+        "Rappeler pour la date d'installation",
+        supervisor,
+        visit,
+        agent,
+    )
     page = client.get(f"/customers/{customer.pk}/").content.decode()
     assert "Visit logged." in page and "Déménagement" in page and "Agence Lyon Part-Dieu" in page
     assert "Box Fibre, Décodeur TV 4K" in page
@@ -90,7 +102,12 @@ def test_an_outbound_call_logged_on_a_case_is_the_first_response(client, agent, 
     assert response.status_code == 302
     call = Interaction.objects.get(customer=customer)
     assert (call.kind, call.direction, call.duration_seconds, call.case, call.cost) == (
-        "call", "outbound", 240, case, Decimal("6.00"))
+        "call",
+        "outbound",
+        240,
+        case,
+        Decimal("6.00"),
+    )
     assert call.body == "<p>&lt;b&gt;ok&lt;/b&gt;</p>"  # what the agent typed is shown, not interpreted
     assert Case.objects.get(pk=case.pk).first_responded_at is not None
 
@@ -106,8 +123,10 @@ def test_a_call_cannot_be_filed_on_another_customers_case(client, agent, custome
 
 def test_a_note_costs_nothing(client, agent, customer):
     client.force_login(agent)
-    response = client.post(f"/channels/customers/{customer.pk}/notes/new/",
-                           {"subject": "Contexte", "text": "Préfère être appelé le matin", "channel": "phone"})  # fmt: skip
+    response = client.post(
+        f"/channels/customers/{customer.pk}/notes/new/",
+        {"subject": "Contexte", "text": "Préfère être appelé le matin", "channel": "phone"},
+    )
     assert response.status_code == 302
     note = Interaction.objects.get(customer=customer)
     assert (note.kind, note.cost, note.agent, note.summary) == ("note", Decimal("0.00"), agent,

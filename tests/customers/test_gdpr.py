@@ -171,16 +171,30 @@ def _channels_rows(customer):
                                      body_html="<p>Signé Eulalie Quintessard</p>", external_id="<eq@example.fr>",
                                      metadata={"from": "eulalie.quintessard@example.fr"})  # fmt: skip
     ChatMessage.objects.create(customer=customer, conversation=conversation, author="visitor", body="Ici Eulalie")
-    Attachment.objects.create(customer=customer, interaction=interaction, filename="eulalie.pdf",
-                              content_type="application/pdf", size=1, sha256="e" * 64, file="attachments/eq")  # fmt: skip
+    Attachment.objects.create(
+        customer=customer,
+        interaction=interaction,
+        filename="eulalie.pdf",
+        content_type="application/pdf",
+        size=1,
+        sha256="e" * 64,
+        file="attachments/eq",
+    )
     FollowUp.objects.create(customer=customer, title="Rappeler Eulalie", due_at=now)
     Letter.objects.create(customer=customer, body="Chère Eulalie", address_lines=["Mme Eulalie QUINTESSARD"])
     SatisfactionSurvey.objects.create(customer=customer, case=case, send_after=now, nonce="n" * 32,
                                       comment="Eulalie est ravie")  # fmt: skip
     CallbackRequest.objects.create(customer=customer, phone="+33698765432", name="Eulalie", reason="Eulalie rappel",
                                    preferred_from=now, preferred_to=now)  # fmt: skip
-    WebEvent.objects.create(site=SiteFactory(), visitor_id="v", session_id="s", customer=customer, occurred_at=now,
-                            event_type="page_view", url="https://shop.example/?email=eulalie.quintessard@example.fr")  # fmt: skip
+    WebEvent.objects.create(
+        site=SiteFactory(),
+        visitor_id="v",
+        session_id="s",
+        customer=customer,
+        occurred_at=now,
+        event_type="page_view",
+        url="https://shop.example/?email=eulalie.quintessard@example.fr",
+    )
     return interaction
 
 
@@ -190,8 +204,16 @@ def test_the_export_includes_the_channels_timeline():
     tables = customer_export_data(customer=customer)["tables"]
     assert [row["subject"] for row in tables["channels.Interaction"]] == ["Eulalie écrit"]
     assert tables["channels.Interaction"][0]["id"] == interaction.pk
-    for label in ("channels.Case", "channels.Conversation", "channels.ChatMessage", "channels.Letter",
-                  "channels.SatisfactionSurvey", "channels.FollowUp", "channels.WebEvent", "channels.Attachment"):
+    for label in (
+        "channels.Case",
+        "channels.Conversation",
+        "channels.ChatMessage",
+        "channels.Letter",
+        "channels.SatisfactionSurvey",
+        "channels.FollowUp",
+        "channels.WebEvent",
+        "channels.Attachment",
+    ):
         assert len(tables[label]) == 1, label
 
 

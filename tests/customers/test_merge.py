@@ -75,7 +75,9 @@ def _case(customer):
 
 def _interaction(customer):
     case = _case(customer)
-    return InteractionFactory(customer=customer, case=case, conversation=ConversationFactory(customer=customer, case=case))
+    return InteractionFactory(
+        customer=customer, case=case, conversation=ConversationFactory(customer=customer, case=case)
+    )
 
 
 def _chat_message(customer):
@@ -84,8 +86,15 @@ def _chat_message(customer):
 
 
 def _attachment(customer):
-    return Attachment.objects.create(customer=customer, interaction=_interaction(customer), filename="a.pdf",
-                                     content_type="application/pdf", size=3, sha256="0" * 64, file="attachments/a")  # fmt: skip
+    return Attachment.objects.create(
+        customer=customer,
+        interaction=_interaction(customer),
+        filename="a.pdf",
+        content_type="application/pdf",
+        size=3,
+        sha256="0" * 64,
+        file="attachments/a",
+    )
 
 
 def _follow_up(customer):
@@ -106,8 +115,13 @@ def _web_event(customer):
 
 def _callback(customer):
     now = timezone.now()
-    return CallbackRequest.objects.create(customer=customer, phone="+33612345678", reason="Facture",
-                                          preferred_from=now, preferred_to=now + datetime.timedelta(hours=1))  # fmt: skip
+    return CallbackRequest.objects.create(
+        customer=customer,
+        phone="+33612345678",
+        reason="Facture",
+        preferred_from=now,
+        preferred_to=now + datetime.timedelta(hours=1),
+    )
 
 
 # One way to create a row pointing at a customer, per customer-keyed table. A model added with a
@@ -131,12 +145,14 @@ BUILDERS = {
     "channels.FollowUp.customer": _follow_up,
     "channels.SatisfactionSurvey.customer": _survey,
     "channels.Letter.customer": lambda c: Letter.objects.create(customer=c, body="Madame,", address_lines=["X"]),
-    "channels.CallSession.customer": lambda c: CallSession.objects.create(customer=c, call_id="c-1",
-                                                                           caller_number="0612345678"),
+    "channels.CallSession.customer": lambda c: CallSession.objects.create(
+        customer=c, call_id="c-1", caller_number="0612345678"
+    ),
     "channels.CallbackRequest.customer": _callback,
     "channels.WebEvent.customer": _web_event,
-    "channels.VisitorLink.customer": lambda c: VisitorLink.objects.create(customer=c, site=SiteFactory(),
-                                                                           visitor_id="v-1", via="login"),
+    "channels.VisitorLink.customer": lambda c: VisitorLink.objects.create(
+        customer=c, site=SiteFactory(), visitor_id="v-1", via="login"
+    ),
 }
 # Relations with their own rule, asserted by their own tests below.
 NOT_REPOINTED = {
