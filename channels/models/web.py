@@ -15,10 +15,13 @@ class WebEvent(models.Model):
     never through the ORM one by one; summarised per session onto the timeline."""
 
     id = models.BigAutoField(primary_key=True)
-    site = models.ForeignKey("channels.Site", on_delete=models.PROTECT, related_name="+")
+    # No single-column indexes on the two keys: web_event_visitor (site first) and web_event_customer
+    # serve their lookups, and every index costs on this write-heavy table.
+    site = models.ForeignKey("channels.Site", on_delete=models.PROTECT, related_name="+", db_index=False)
     visitor_id = models.CharField(max_length=64)
     session_id = models.CharField(max_length=64)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 db_index=False)  # fmt: skip
     event_type = models.CharField(max_length=20, choices=WebEventType.choices)
     occurred_at = models.DateTimeField()
     url = models.CharField(max_length=1000, blank=True)

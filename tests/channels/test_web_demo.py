@@ -49,3 +49,10 @@ def test_without_the_demo_site_the_page_says_how_to_create_it_and_sends_nothing(
     assert 'data-testid="demo-no-site"' in page and "seed_demo" in page
     assert "relais/track.js" not in page
     assert 'data-testid="demo-no-products"' in page
+
+
+def test_track_js_stays_under_4_kb():
+    from django.contrib.staticfiles import finders
+
+    with open(finders.find("relais/track.js"), "rb") as script:
+        assert len(script.read()) < 4096
