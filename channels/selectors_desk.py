@@ -212,12 +212,21 @@ def reply_links(case: Case) -> list[dict]:
 
 
 def desk_assignees() -> QuerySet:
-    """Staff who can be given a case: active members of at least one queue, then anyone assigned before."""
+    """Staff who can be given a case: active users who are queue members or whose role may change cases.
+
+    EXISTS subqueries rather than joins: joining the case table to find past assignees would read every
+    case on each page that shows the picker.
+    """
+    from django.contrib.auth.models import Permission
+    from django.db.models import Exists, OuterRef
+
     user_model = get_user_model()
+    can_change = Permission.objects.filter(codename="change_case", content_type__app_label="channels")
+    in_group = user_model.groups.through.objects.filter(user_id=OuterRef("pk"), group__permissions__in=can_change)
+    member = QueueMember.objects.filter(user_id=OuterRef("pk"))
     return (
         user_model.objects.filter(is_active=True)
-        .filter(Q(queue_memberships__isnull=False) | Q(assigned_cases__isnull=False))
-        .distinct()
+        .filter(Exists(member) | Exists(in_group) | Q(is_superuser=True))
         .order_by("first_name", "last_name", "username")
     )
 

@@ -263,3 +263,13 @@ def test_staff_without_a_role_see_no_case(client, make_staff):
     for url in (case.get_absolute_url(), reverse("channels:case_list")):
         response = client.get(url)
         assert response.status_code == 403 and b"Confidential complaint" not in response.content
+
+
+def test_the_assignee_picker_offers_people_who_can_work_cases(agent, supervisor, marketer, make_staff):
+    from channels.selectors_desk import desk_assignees
+
+    no_role_member = make_staff(None, username="member.without.role")
+    QueueMemberFactory(user=no_role_member)
+    offered = set(desk_assignees())
+    assert {agent, supervisor, no_role_member} <= offered
+    assert marketer not in offered
