@@ -273,3 +273,12 @@ def test_the_assignee_picker_offers_people_who_can_work_cases(agent, supervisor,
     offered = set(desk_assignees())
     assert {agent, supervisor, no_role_member} <= offered
     assert marketer not in offered
+
+
+def test_an_htmx_filter_request_gets_only_the_results_block(client, agent):
+    CaseFactory(subject="Cracked screen")
+    client.force_login(agent)
+    response = client.get(reverse("channels:case_list"), {"status": "open"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200 and "Cracked screen" in body
+    assert 'id="case-results"' in body and "case-filters" not in body and "<html" not in body
