@@ -24,6 +24,27 @@ SECONDS = float(os.environ.get("RELAIS_BENCH_WEB_SECONDS", "20"))
 SUMMARISE_SESSIONS = int(os.environ.get("RELAIS_BENCH_WEB_SESSIONS", "20000"))
 
 
+def _cpu_seconds(markers: list[str]) -> float:
+    """User + system CPU seconds used so far by the processes whose command line holds one of ``markers``
+    (the server's workers, the database's backends): what the ingest cost, whatever else the machine runs."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+            if not any(marker in command for marker in markers):
+                continue
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
 def _batches(count: int) -> list[str]:
     """``count`` request bodies of 500 fresh events each (built before timing: the client is not measured)."""
     from bench.generate_channels_web import SITE_KEY
@@ -89,6 +110,10 @@ def channels_web_ingest(run: Run) -> None:
                 "POST", "/api/v1/channels/events/", body=bodies[0], headers={"Content-Type": "application/json"}
             )
         warm.close()
+        port = base_url.rsplit(":", 1)[1]
+        database = connection.settings_dict["NAME"]
+        markers = [f"127.0.0.1:{port}", f"postgres: postgres {database} "]
+        cpu_before = _cpu_seconds(markers)
         threads = [threading.Thread(target=client, args=(slot,)) for slot in range(CLIENTS)]
         started = time.perf_counter()
         for thread in threads:
@@ -96,6 +121,7 @@ def channels_web_ingest(run: Run) -> None:
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - started
+        cpu = _cpu_seconds(markers) - cpu_before
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM channels_webevent WHERE id > %s AND session_id LIKE 'bi-%%'", [first_id])
@@ -105,6 +131,10 @@ def channels_web_ingest(run: Run) -> None:
     run.note(f"{sum(sent):,} events in {elapsed:.1f} s through {CLIENTS} connections: {rate:,.0f} events/s "
              f"(target >= 10,000/s); {stored:,} rows found in the table (warm-up included), then deleted; "
              f"table held {table_rows:,} events")  # fmt: skip
+    with open("/proc/loadavg") as handle:
+        load = handle.read().split()[0]
+    run.note(f"server and database CPU: {cpu:.1f} s for {sum(sent):,} events = {sum(sent) / max(cpu, 1e-9):,.0f} "
+             f"events per CPU-second (load average {load} on {os.cpu_count()} cores during the run)")  # fmt: skip
     if errors:
         run.problem(f"{len(errors)} requests failed, first: {errors[0]}")
     if rate < 10_000:
