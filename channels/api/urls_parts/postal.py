@@ -1,3 +1,9 @@
 """API routes: postal."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from channels.api import postal
+
+urlpatterns: list = [
+    path("channels/letters/<int:pk>/returned/", postal.LetterReturnedApi.as_view(), name="api_v1_letter_returned"),
+]

@@ -1,0 +1,1 @@
+"""Documents rendered by the channels app: letters to PDF (``channels.documents.letters``)."""

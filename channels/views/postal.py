@@ -1,0 +1,253 @@
+"""Postal mail screens: write a letter (preview, then create), a letter's page and PDF, returned mail,
+and letter batches (create from a customer filter or pasted account numbers, PDF, mail-house CSV).
+
+Thin shells around ``channels.services.postal``.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from channels.choices import LetterStatus
+from channels.documents.letters import letter_page_count, letter_pdf, letter_reference, letters_pdf
+from channels.models import Letter, LetterBatch, ResponseTemplate
+from channels.services import postal as postal_services
+from crm.access import staff_view
+from crm.errors import ApplicationError
+from customers.access import customer_get_for_user
+from customers.choices import Purpose
+from customers.forms import form_add_application_error
+from customers.models import Customer, SavedFilter
+from customers.selectors_list import saved_filters_for_user
+
+
+def _letter_templates():
+    return ResponseTemplate.objects.filter(channel="letter", is_active=True)
+
+
+class LetterForm(forms.Form):
+    template = forms.ModelChoiceField(label=_lazy("Template"), queryset=ResponseTemplate.objects.none(),
+                                      required=False, empty_label=_lazy("No template"))  # fmt: skip
+    subject = forms.CharField(label=_lazy("Subject"), max_length=200, required=False)
+    body = forms.CharField(label=_lazy("Text"), max_length=20000, widget=forms.Textarea(attrs={"rows": 14}),
+                           help_text=_lazy("Plain text; an empty line starts a new paragraph. The address, date, "
+                                           "references and signature are added."))  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = _letter_templates()
+
+
+def _live_customer(request: HttpRequest, pk: int) -> Customer:
+    customer = customer_get_for_user(user=request.user, pk=pk)
+    if not customer.is_live:
+        raise Http404(_("This customer was merged or anonymised."))
+    return customer
+
+
+@staff_view(permission="channels.add_letter")
+def letter_compose(request: HttpRequest, pk: int) -> HttpResponse:
+    """Write a letter to the customer: choose a template, edit, preview, then create it (and its PDF)."""
+    customer = _live_customer(request, pk)
+    form = LetterForm(request.POST or None)
+    if request.method == "GET":
+        initial = {}
+        template = _letter_templates().filter(pk=request.GET.get("template") or 0).first()
+        if template is not None:
+            try:
+                subject, body = postal_services.letter_text_render(template=template, customer=customer,
+                                                                   agent=request.user)  # fmt: skip
+            except ApplicationError as error:
+                messages.error(request, error.message)
+            else:
+                initial = {"template": template, "subject": subject, "body": body}
+        form = LetterForm(initial=initial)
+    try:
+        address = postal_services.letter_address(customer=customer)
+        address_error = None
+    except ApplicationError as error:
+        address, address_error = None, error.message
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if request.POST.get("action") == "create":
+            try:
+                letter = postal_services.letter_create(
+                    customer=customer, subject=data["subject"], body=data["body"], acting_user=request.user,
+                    template=data.get("template"),
+                )  # fmt: skip
+            except ApplicationError as error:
+                form_add_application_error(form, error, aliases={"address": "", "customer": ""})
+            else:
+                messages.success(request, _("Letter %(reference)s created: print it or send the PDF to the mail "
+                                            "house.") % {"reference": letter_reference(letter)})  # fmt: skip
+                return redirect("channels:letter_detail", pk=letter.pk)
+        else:
+            preview = {"subject": data["subject"], "body": data["body"]}
+    context = {
+        "customer": customer, "form": form, "address": address, "address_error": address_error, "preview": preview,
+    }  # fmt: skip
+    return render(request, "channels/postal/compose.html", context)
+
+
+def _letter_for(request: HttpRequest, pk: int) -> Letter:
+    letter = get_object_or_404(postal_services.letters_queryset(), pk=pk)
+    # The letter is part of the customer's record: whoever may not see the customer may not see it.
+    customer_get_for_user(user=request.user, pk=letter.customer_id)
+    return letter
+
+
+@staff_view(permission="channels.view_letter")
+def letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    letter = _letter_for(request, pk)
+    context = {
+        "letter": letter,
+        "reference": letter_reference(letter),
+        "pages": letter_page_count(letter),
+        "can_return": request.user.has_perm("channels.change_letter") and letter.status != LetterStatus.RETURNED,
+    }
+    return render(request, "channels/postal/letter.html", context)
+
+
+@staff_view(permission="channels.view_letter")
+def letter_pdf_download(request: HttpRequest, pk: int) -> HttpResponse:
+    letter = _letter_for(request, pk)
+    response = HttpResponse(letter_pdf(letter), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="letter-{letter_reference(letter)}.pdf"'
+    return response
+
+
+@staff_view(permission="channels.change_letter")
+@require_POST
+def letter_returned(request: HttpRequest, pk: int) -> HttpResponse:
+    """The letter came back: mark it returned and its address undeliverable."""
+    letter = _letter_for(request, pk)
+    letter, changed = postal_services.letter_mark_returned(
+        letter=letter, acting_user=request.user, reason=request.POST.get("reason", "")
+    )
+    if changed:
+        messages.success(request, _("Letter marked returned; the address is now marked undeliverable."))
+    else:
+        messages.info(request, _("This letter was already marked returned."))
+    return redirect("channels:letter_detail", pk=letter.pk)
+
+
+# -- batches -----------------------------------------------------------------------------------
+
+
+class BatchForm(forms.Form):
+    SOURCES = [("filter", _lazy("Customers matching a filter")), ("accounts", _lazy("Account numbers"))]
+
+    name = forms.CharField(label=_lazy("Batch name"), max_length=200, required=False)
+    template = forms.ModelChoiceField(label=_lazy("Letter template"), queryset=ResponseTemplate.objects.none(),
+                                      empty_label=None)  # fmt: skip
+    purpose = forms.ChoiceField(
+        label=_lazy("Purpose"), choices=[(Purpose.SERVICE, _lazy("Service (information, contract, invoice)")),
+                                         (Purpose.MARKETING, _lazy("Marketing (offers)"))],
+        help_text=_lazy("A marketing batch leaves out customers who objected to marketing by post."),
+    )  # fmt: skip
+    source = forms.ChoiceField(label=_lazy("Who"), choices=SOURCES, widget=forms.RadioSelect, initial="filter")
+    saved_filter = forms.ModelChoiceField(label=_lazy("Saved filter"), queryset=SavedFilter.objects.none(),
+                                          required=False, empty_label=_lazy("—"))  # fmt: skip
+    query = forms.CharField(
+        label=_lazy("Filter"), max_length=2000, required=False,
+        help_text=_lazy("The customer list's filter as in its address after “?”, e.g. stage=customer&tag=vip. "
+                        "Filter the list, then copy it from the address bar."),
+    )  # fmt: skip
+    account_numbers = forms.CharField(label=_lazy("Account numbers"), required=False,
+                                      widget=forms.Textarea(attrs={"rows": 5}),
+                                      help_text=_lazy("Paste them one per line, or separated by commas."))  # fmt: skip
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = _letter_templates()
+        self.fields["saved_filter"].queryset = saved_filters_for_user(user=user)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("source") == "filter":
+            if data.get("saved_filter"):
+                data["query"] = data["saved_filter"].query
+            if not (data.get("query") or "").strip():
+                self.add_error("query", _("Choose a saved filter or paste a filter."))
+        elif data.get("source") == "accounts" and not (data.get("account_numbers") or "").strip():
+            self.add_error("account_numbers", _("Paste at least one account number."))
+        return data
+
+
+@staff_view(permission="channels.view_letterbatch")
+def batch_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(LetterBatch.objects.select_related("template", "created_by"), 50).get_page(request.GET.get("page"))
+    return render(request, "channels/postal/batch_list.html", {"page": page})
+
+
+@staff_view(permission="channels.add_letterbatch")
+def batch_create(request: HttpRequest) -> HttpResponse:
+    """A batch of letters for customers from a filter or pasted account numbers (``?query=`` prefills)."""
+    initial = {"query": request.GET.get("query", "")}
+    form = BatchForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["source"] == "accounts":
+                selection = postal_services.batch_select_by_account_numbers(data["account_numbers"])
+            else:
+                selection = postal_services.batch_select_by_filter(data["query"])
+            batch = postal_services.letter_batch_create(
+                name=data["name"], template=data["template"], selection=selection, acting_user=request.user,
+                purpose=data["purpose"],
+            )  # fmt: skip
+        except ApplicationError as error:
+            form_add_application_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(count)s letter(s) written, %(skipped)s customer(s) left out.")
+                % {"count": batch.letter_count, "skipped": len(batch.skipped)},
+            )
+            return redirect("channels:letter_batch_detail", pk=batch.pk)
+    return render(request, "channels/postal/batch_form.html", {"form": form})
+
+
+@staff_view(permission="channels.view_letterbatch")
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(LetterBatch.objects.select_related("template", "created_by"), pk=pk)
+    letters = Paginator(postal_services.batch_letters(batch), 100).get_page(request.GET.get("page"))
+    returned = batch.letters.filter(status=LetterStatus.RETURNED).count()
+    context = {"batch": batch, "letters": letters, "returned": returned}
+    return render(request, "channels/postal/batch_detail.html", context)
+
+
+@staff_view(permission="channels.view_letterbatch")
+def batch_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every letter of the batch in one PDF, each starting on a new page."""
+    batch = get_object_or_404(LetterBatch, pk=pk)
+    content, _counts = letters_pdf(postal_services.batch_letters(batch), title=batch.name)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="letters-batch-{batch.pk}.pdf"'
+    return response
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@staff_view(permission="channels.view_letterbatch")
+def batch_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The mail house's CSV: reference, the six AFNOR lines, postcode, city, country, pages."""
+    batch = get_object_or_404(LetterBatch, pk=pk)
+    writer = csv.writer(_Echo())
+    rows = (writer.writerow(row) for row in postal_services.letter_batch_csv_rows(batch))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="letters-batch-{batch.pk}.csv"'
+    return response

@@ -1,0 +1,175 @@
+"""Letter batches: who is written to, who is left out and why, one PDF, the mail-house CSV, returned mail."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from channels.models import Interaction, Letter, LetterBatch, ResponseTemplate
+from channels.services.postal import letter_create
+from crm.errors import ApplicationError
+from customers.models import PostalAddress
+from tests.customers_factories import AddressFactory, ConsentFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def template():
+    body = "Bonjour {{ customer.display_name }},\n\nVoici vos nouveaux tarifs."
+    return ResponseTemplate.objects.create(channel="letter", name="Tarifs 2027", subject="Vos tarifs 2027", body=body)
+
+
+def _customer_with_address(**fields):
+    customer = CustomerFactory(**fields)
+    AddressFactory(customer=customer)
+    return customer
+
+
+def test_a_batch_from_account_numbers_lists_who_was_left_out(client, supervisor, template):
+    written = [_customer_with_address() for _ in range(3)]
+    no_address = CustomerFactory()
+    numbers = "\n".join([*(c.account_number for c in written), no_address.account_number, "C-9999999",
+                         written[0].account_number])  # fmt: skip
+    client.force_login(supervisor)
+
+    response = client.post(reverse("channels:letter_batch_create"), {
+        "name": "Tarifs", "template": template.pk, "purpose": "service", "source": "accounts",
+        "account_numbers": numbers,
+    })  # fmt: skip
+
+    batch = LetterBatch.objects.get()
+    assert response.status_code == 302
+    assert batch.letter_count == 3
+    assert {letter.customer_id for letter in batch.letters.all()} == {c.pk for c in written}
+    reasons = {entry["account_number"]: entry["reason"] for entry in batch.skipped}
+    assert reasons == {
+        no_address.account_number: f"{no_address.display_name} has no postal address. Add one to the record first.",
+        "C-9999999": "No customer with this account number.",
+    }
+    page = client.get(reverse("channels:letter_batch_detail", kwargs={"pk": batch.pk})).content.decode()
+    assert "C-9999999" in page and "No customer with this account number." in page
+    assert Interaction.objects.filter(channel="postal_mail", kind="letter").count() == 3
+
+
+def test_a_batch_from_a_customer_filter_and_its_single_pdf(client, supervisor, template):
+    vips = [_customer_with_address(tags=["vip"]) for _ in range(3)]
+    _customer_with_address(tags=["other"])
+    client.force_login(supervisor)
+
+    client.post(reverse("channels:letter_batch_create"), {
+        "template": template.pk, "purpose": "service", "source": "filter", "query": "tag=vip",
+    })  # fmt: skip
+    batch = LetterBatch.objects.get()
+    pdf = client.get(reverse("channels:letter_batch_pdf", kwargs={"pk": batch.pk}))
+
+    assert {letter.customer_id for letter in batch.letters.all()} == {c.pk for c in vips}
+    reader = PdfReader(io.BytesIO(pdf.content))
+    assert len(reader.pages) == 3  # one page per (short) letter
+    assert [vips[n].display_name in reader.pages[n].extract_text() for n in range(3)] == [True, True, True]
+
+
+def test_a_batch_for_every_customer_without_a_filter_is_refused(client, supervisor, template):
+    _customer_with_address()
+    client.force_login(supervisor)
+
+    response = client.post(reverse("channels:letter_batch_create"), {
+        "template": template.pk, "purpose": "service", "source": "filter", "query": "sort=-created",
+    })  # fmt: skip
+
+    assert response.status_code == 200 and b"Filter the customer list first" in response.content
+    assert not LetterBatch.objects.exists() and not Letter.objects.exists()
+
+
+def test_a_marketing_batch_leaves_out_who_objected_to_marketing_by_post(supervisor, template):
+    from channels.services.postal import BatchSelection, letter_batch_create
+
+    keen, objector = _customer_with_address(), _customer_with_address()
+    ConsentFactory(customer=objector, channel="postal_mail", purpose="marketing", status="withdrawn")
+
+    batch = letter_batch_create(name="Promo", template=template, selection=BatchSelection([keen, objector]),
+                                acting_user=supervisor, purpose="marketing")  # fmt: skip
+
+    assert list(batch.letters.values_list("customer_id", flat=True)) == [keen.pk]
+    assert batch.skipped[0]["reason"] == "Objected to marketing by post."
+
+
+def test_the_mail_house_csv_has_one_row_per_letter_and_no_formula(client, supervisor, template):
+    plain = _customer_with_address()
+    tricky = CustomerFactory()
+    AddressFactory(customer=tricky, line1="=HYPERLINK(\"http://x\")", line4="+33 RUE DU PORT", line6="13002 MARSEILLE",
+                   postcode="13002", city="Marseille")  # fmt: skip
+    client.force_login(supervisor)
+    client.post(reverse("channels:letter_batch_create"), {
+        "template": template.pk, "purpose": "service", "source": "accounts",
+        "account_numbers": f"{plain.account_number}, {tricky.account_number}",
+    })  # fmt: skip
+    batch = LetterBatch.objects.get()
+
+    response = client.get(reverse("channels:letter_batch_csv", kwargs={"pk": batch.pk}))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+    assert rows[0] == ["reference", "account_number", "line1", "line2", "line3", "line4", "line5", "line6",
+                       "postcode", "city", "country", "pages"]  # fmt: skip
+    assert len(rows) == 3
+    by_account = {row[1]: row for row in rows[1:]}
+    tricky_row = by_account[tricky.account_number]
+    assert tricky_row[2] == '\'=HYPERLINK("http://x")' and tricky_row[5] == "'+33 RUE DU PORT"
+    assert tricky_row[7:11] == ["13002 MARSEILLE", "13002", "Marseille", "FR"]
+    assert by_account[plain.account_number][11] == "1"
+    letter = batch.letters.get(customer=plain)
+    assert by_account[plain.account_number][0] == f"L{letter.pk:08d}"
+
+
+def test_returned_mail_marks_the_address_and_later_letters_refuse_it(client, supervisor, agent):
+    customer = _customer_with_address(given_name="Zoé", family_name="Roux")
+    letter = letter_create(customer=customer, subject="Relance", body="Bonjour.", acting_user=agent)
+    client.force_login(supervisor)
+
+    response = client.post(reverse("channels:letter_returned", kwargs={"pk": letter.pk}),
+                           {"reason": "N'habite pas à l'adresse indiquée"})  # fmt: skip
+
+    assert response.status_code == 302
+    letter.refresh_from_db()
+    assert letter.status == "returned" and letter.returned_at is not None
+    address = PostalAddress.objects.get(customer=customer)
+    assert address.is_undeliverable and address.undeliverable_at is not None
+    returned = Interaction.objects.get(customer=customer, direction="inbound")
+    assert (returned.channel, returned.kind, returned.outcome) == ("postal_mail", "letter", "returned")
+    assert "N'habite pas" in returned.body
+    with pytest.raises(ApplicationError) as raised:
+        letter_create(customer=customer, subject="Encore", body="Bonjour.", acting_user=agent)
+    assert raised.value.code == "no_address" and "marked undeliverable" in raised.value.message
+
+
+def test_the_returned_mail_api_is_idempotent_and_needs_the_permission(client, supervisor, agent):
+    customer = _customer_with_address()
+    letter = letter_create(customer=customer, subject="Relance", body="Bonjour.", acting_user=agent)
+    url = reverse("api_v1_letter_returned", kwargs={"pk": letter.pk})
+
+    client.force_login(agent)
+    refused = client.post(url, {}, content_type="application/json")
+    client.force_login(supervisor)
+    first = client.post(url, {"reason": "Destinataire inconnu"}, content_type="application/json")
+    again = client.post(url, {}, content_type="application/json")
+
+    assert refused.status_code == 403
+    assert first.status_code == 200 and first.json()["status"] == "returned"
+    assert first.json()["address_undeliverable"] is True and first.json()["changed"] is True
+    assert again.status_code == 200 and again.json()["changed"] is False
+    assert Interaction.objects.filter(customer=customer, direction="inbound").count() == 1
+
+
+def test_agents_cannot_create_batches(client, agent, template):
+    customer = _customer_with_address()
+    client.force_login(agent)
+
+    response = client.post(reverse("channels:letter_batch_create"), {
+        "template": template.pk, "purpose": "service", "source": "accounts", "account_numbers": customer.account_number,
+    })  # fmt: skip
+
+    assert response.status_code == 403 and not LetterBatch.objects.exists()
