@@ -38,7 +38,10 @@ class WidgetRateThrottle(SimpleRateThrottle):
     scope = "widget"
 
     def get_rate(self):
-        return getattr(settings, "WIDGET_RATE", "120/min")
+        # Read per request (not at import) so a changed setting takes effect; WIDGET_RATE wins when set.
+        from rest_framework.settings import api_settings
+
+        return getattr(settings, "WIDGET_RATE", None) or api_settings.DEFAULT_THROTTLE_RATES.get("widget", "120/min")
 
     def get_cache_key(self, request, view):
         site_key = view.kwargs.get("site_key", "")
