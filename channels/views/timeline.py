@@ -40,7 +40,8 @@ CHANNEL_ICONS = {
 KIND_ICONS = {InteractionKind.NOTE: "pencil-square", InteractionKind.SURVEY: "face-smile"}
 # Pages other areas provide; a timeline entry links to them once they exist.
 CASE_URL = "channels:case_detail"
-CONVERSATION_URL = "channels:conversation_detail"
+# A conversation opens on its channel's page: the email thread or the chat.
+CONVERSATION_URLS = {InteractionChannel.EMAIL: "channels:email_thread", InteractionChannel.CHAT: "channels:chat_detail"}
 
 
 def _url_or_none(name: str, pk: int) -> str | None:
@@ -65,7 +66,7 @@ def _toggle(values: list[str], value: str) -> list[str]:
     return [v for v in values if v != value] if value in values else [*values, value]
 
 
-def _decorate(entries, *, can_link_case: bool, can_link_conversation: bool) -> None:
+def _decorate(entries, *, can_link_case: bool, conversation_urls: dict[str, str]) -> None:
     """Add what the template shows and cannot compute: icon, safe body, duration text, links."""
     for entry in entries:
         entry.icon = KIND_ICONS.get(entry.kind) or CHANNEL_ICONS.get(entry.channel, "chat-bubble-left")
@@ -73,20 +74,17 @@ def _decorate(entries, *, can_link_case: bool, can_link_conversation: bool) -> N
         entry.safe_body = html_sanitise(entry.body) if entry.body else ""
         seconds = entry.duration_seconds
         entry.duration_text = f"{seconds // 60}:{seconds % 60:02d}" if seconds is not None else ""
-        entry.agent_name = (entry.agent.get_full_name() or entry.agent.username) if entry.agent_id else ""
         entry.case_url = _url_or_none(CASE_URL, entry.case_id) if entry.case_id and can_link_case else None
-        entry.conversation_url = (
-            _url_or_none(CONVERSATION_URL, entry.conversation_id)
-            if entry.conversation_id and can_link_conversation
-            else None
-        )
+        conversation_url = conversation_urls.get(entry.channel) if entry.conversation_id else None
+        entry.conversation_url = _url_or_none(conversation_url, entry.conversation_id) if conversation_url else None
 
 
 def timeline_context(*, customer: Customer, channels: list[str], kinds: list[str], before: str = "") -> dict:
     """The context of the timeline body: one page of entries, the chips and the next page's URL."""
     page = interaction_timeline(customer=customer, channels=channels, kinds=kinds,
                                 before=TimelineCursor.decode(before))  # fmt: skip
-    _decorate(page.entries, can_link_case=_linkable(CASE_URL), can_link_conversation=_linkable(CONVERSATION_URL))
+    conversation_urls = {channel: name for channel, name in CONVERSATION_URLS.items() if _linkable(name)}
+    _decorate(page.entries, can_link_case=_linkable(CASE_URL), conversation_urls=conversation_urls)
     base = reverse("channels:timeline", kwargs={"pk": customer.pk})
     channel_chips = [
         {"value": value, "label": label, "icon": CHANNEL_ICONS.get(value), "active": value in channels,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from channels.models import ChannelCost, Interaction
 from channels.selectors import TimelineCursor, customer_cost_of_service, interaction_timeline
 from channels.services.interactions import interaction_record
-from tests.channels_factories import CaseFactory, InteractionFactory
+from tests.channels_factories import CaseFactory, ConversationFactory, InteractionFactory
 from tests.customers_factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,8 +106,8 @@ def test_a_page_is_one_query_whatever_the_entries_link_to(django_assert_num_quer
         InteractionFactory(customer=customer, agent=agent, case=case)
     with django_assert_num_queries(1):
         page = interaction_timeline(customer=customer)
-        assert [e.case.number for e in page.entries][:1] == [case.number]
-        assert page.entries[0].agent.username == agent.username
+        assert [e.case_number for e in page.entries][:1] == [case.number]
+        assert page.entries[0].agent_name == (agent.get_full_name() or agent.username)
     assert len(page.entries) == 50 and page.next_cursor
     rest = interaction_timeline(customer=customer, before=TimelineCursor.decode(page.next_cursor))
     assert len(rest.entries) == 10 and rest.next_cursor is None
@@ -192,3 +192,15 @@ def test_a_merged_away_customers_timeline_redirects_to_the_survivor(client, agen
     client.force_login(agent)
     response = client.get(f"/channels/customers/{tombstone.pk}/timeline/")
     assert response.status_code == 302 and response["Location"] == f"/channels/customers/{survivor.pk}/timeline/"
+
+
+def test_entries_link_to_their_case_and_their_email_thread(client, agent):
+    customer = CustomerFactory()
+    case = CaseFactory(customer=customer)
+    thread = ConversationFactory(customer=customer, case=case, subject="Remboursement")
+    InteractionFactory(customer=customer, channel="email", kind="email", case=case, conversation=thread)
+    client.force_login(agent)
+    page = client.get(f"/channels/customers/{customer.pk}/timeline/", HTTP_HX_REQUEST="true").content.decode()
+    assert f'href="/channels/desk/cases/{case.pk}/" data-testid="entry-case"' in page
+    assert f'href="/channels/email/threads/{thread.pk}/" data-testid="entry-conversation"' in page
+    assert "Conversation: Remboursement" in page
