@@ -110,20 +110,21 @@ def sla_breaches_flag(*, now: datetime.datetime | None = None) -> BreachReport:
     from channels import realtime
 
     now = now or timezone.now()
-    open_statuses = ["new", "open", "waiting"]
+    # The WHERE clauses repeat the partial indexes' predicates (case_*_watch) so the planner uses them.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE channels_case SET first_response_breached = true, updated_at = %s "
-            "WHERE status = ANY(%s) AND first_responded_at IS NULL AND first_response_due_at < %s "
-            "AND NOT first_response_breached RETURNING id, number, subject, assignee_id",
-            [now, open_statuses, now],
+            "WHERE status IN ('new', 'open', 'waiting') AND first_responded_at IS NULL "
+            "AND first_response_due_at < %s AND first_response_breached = false "
+            "RETURNING id, number, subject, assignee_id",
+            [now, now],
         )
         first = cursor.fetchall()
         cursor.execute(
             "UPDATE channels_case SET resolution_breached = true, updated_at = %s "
-            "WHERE status = ANY(%s) AND resolution_due_at < %s AND NOT resolution_breached "
-            "RETURNING id, number, subject, assignee_id",
-            [now, open_statuses, now],
+            "WHERE status IN ('new', 'open', 'waiting') AND resolution_due_at < %s "
+            "AND resolution_breached = false RETURNING id, number, subject, assignee_id",
+            [now, now],
         )
         resolution = cursor.fetchall()
 
