@@ -101,7 +101,7 @@ def _user_name(user) -> str:
 def call_customer_card(*, customer: Customer) -> dict:
     """What an agent needs while the phone rings: identity, consents, open cases, last contacts, last call.
 
-    Plain data (JSON-ready), read in six queries whatever the customer's history.
+    Plain data (JSON-ready), read in at most six queries whatever the customer's history.
     """
     from customers.selectors import consent_badges
 
@@ -114,14 +114,18 @@ def call_customer_card(*, customer: Customer) -> dict:
     contacts = list(
         Interaction.objects.filter(customer=customer)
         .order_by("-occurred_at", "-id")
-        .only("id", "channel", "direction", "kind", "occurred_at", "subject", "outcome")[:LAST_CONTACTS]
+        .only("id", "channel", "direction", "kind", "occurred_at", "subject", "summary", "outcome")[:LAST_CONTACTS]
     )
-    last_call = (
-        Interaction.objects.filter(customer=customer, channel=InteractionChannel.PHONE, kind=InteractionKind.CALL)
-        .order_by("-occurred_at", "-id")
-        .only("id", "occurred_at", "subject", "summary", "outcome", "direction")
-        .first()
-    )
+    # Regular callers' last call is usually among their last contacts: no second query then.
+    last_call = next((c for c in contacts if c.channel == InteractionChannel.PHONE and c.kind == InteractionKind.CALL),
+                     None)  # fmt: skip
+    if last_call is None and len(contacts) == LAST_CONTACTS:
+        last_call = (
+            Interaction.objects.filter(customer=customer, channel=InteractionChannel.PHONE, kind=InteractionKind.CALL)
+            .order_by("-occurred_at", "-id")
+            .only("id", "occurred_at", "subject", "summary", "outcome", "direction")
+            .first()
+        )
     return {
         "id": customer.pk,
         "account_number": customer.account_number,
@@ -301,7 +305,11 @@ def call_event_process(
         elif session.candidates:
             result.candidates = _candidate_cards(session.candidates)
         if session.agent_id:
-            transaction.on_commit(lambda: call_screen_pop_publish(session_id=session.pk))
+            transaction.on_commit(
+                lambda: call_screen_pop_publish(
+                    session=session, card=result.customer_card, candidates=result.candidates
+                )
+            )
     return result
 
 
@@ -361,11 +369,12 @@ def _call_interaction_complete(session: CallSession) -> Interaction:
 
 # -- The screen pop -------------------------------------------------------------------------------------
 
-_screen_pop_publishers: list[Callable[[int], object]] = []
+_screen_pop_publishers: list[Callable[..., object]] = []
 
 
-def screen_pop_publisher_register(publisher: Callable[[int], object]) -> None:
-    """``publisher(session_id)`` runs after a ringing event commits (the console renders and pushes the card).
+def screen_pop_publisher_register(publisher: Callable[..., object]) -> None:
+    """``publisher(session=, card=, candidates=)`` runs after a ringing event commits (the console renders
+    and pushes the card computed for the answer, without reading it again).
 
     Registered from ``channels.wiring.calls`` so this service never imports the presentation layer.
     """
@@ -373,9 +382,9 @@ def screen_pop_publisher_register(publisher: Callable[[int], object]) -> None:
         _screen_pop_publishers.append(publisher)
 
 
-def call_screen_pop_publish(*, session_id: int) -> None:
+def call_screen_pop_publish(*, session: CallSession, card: dict | None, candidates: list[dict] | None) -> None:
     for publisher in list(_screen_pop_publishers):
-        publisher(session_id)
+        publisher(session=session, card=card, candidates=candidates)
 
 
 def call_candidate_cards(ids: list[int]) -> list[dict]:

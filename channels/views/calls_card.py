@@ -29,18 +29,37 @@ OUTCOMES = [
 ]
 
 
+TEXT = {"class": "form-control form-control-sm"}
+SELECT = {"class": "form-select form-select-sm"}
+
+
 class CallOutcomeForm(forms.Form):
-    outcome = forms.ChoiceField(label=_lazy("Outcome"), choices=[("", "—"), *OUTCOMES])
+    outcome = forms.ChoiceField(label=_lazy("Outcome"), choices=[("", "—"), *OUTCOMES], widget=forms.Select(SELECT))
     summary = forms.CharField(
-        label=_lazy("Reason / summary"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_lazy("Reason / summary"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, **TEXT}),
     )
-    open_case = forms.BooleanField(label=_lazy("Open a case"), required=False)
-    case_subject = forms.CharField(label=_lazy("Case subject"), required=False, max_length=255)
+    open_case = forms.BooleanField(
+        label=_lazy("Open a case"), required=False, widget=forms.CheckboxInput({"class": "form-check-input"})
+    )
+    case_subject = forms.CharField(
+        label=_lazy("Case subject"), required=False, max_length=255, widget=forms.TextInput(TEXT)
+    )
     case_category = forms.ChoiceField(
-        label=_lazy("Category"), choices=CaseCategory.choices, initial=CaseCategory.REQUEST, required=False
+        label=_lazy("Category"),
+        choices=CaseCategory.choices,
+        initial=CaseCategory.REQUEST,
+        required=False,
+        widget=forms.Select(SELECT),
     )
     case_priority = forms.ChoiceField(
-        label=_lazy("Priority"), choices=CasePriority.choices, initial=CasePriority.NORMAL, required=False
+        label=_lazy("Priority"),
+        choices=CasePriority.choices,
+        initial=CasePriority.NORMAL,
+        required=False,
+        widget=forms.Select(SELECT),
     )
 
     def clean(self):
@@ -51,9 +70,13 @@ class CallOutcomeForm(forms.Form):
 
 
 class ProspectForm(forms.Form):
-    given_name = forms.CharField(label=_lazy("Given name"), required=False, max_length=100)
-    family_name = forms.CharField(label=_lazy("Family name"), required=False, max_length=100)
-    company_name = forms.CharField(label=_lazy("Company"), required=False, max_length=200)
+    given_name = forms.CharField(
+        label=_lazy("Given name"), required=False, max_length=100, widget=forms.TextInput(TEXT)
+    )
+    family_name = forms.CharField(
+        label=_lazy("Family name"), required=False, max_length=100, widget=forms.TextInput(TEXT)
+    )
+    company_name = forms.CharField(label=_lazy("Company"), required=False, max_length=200, widget=forms.TextInput(TEXT))
 
     def clean(self):
         data = super().clean()
@@ -72,10 +95,16 @@ def call_log_url(customer_id: int | None) -> str | None:
         return None
 
 
-def card_context(*, session: CallSession, user, outcome_form=None, prospect_form=None) -> dict:
-    """Everything ``channels/calls/card.html`` shows for one call, for ``user`` (their permissions)."""
-    card = call_customer_card(customer=session.customer) if session.customer_id else None
-    candidates = call_candidate_cards(session.candidates) if not card and session.candidates else []
+def card_context(*, session: CallSession, user, outcome_form=None, prospect_form=None, card=None,
+                 candidates=None) -> dict:  # fmt: skip
+    """Everything ``channels/calls/card.html`` shows for one call, for ``user`` (their permissions).
+
+    ``card`` and ``candidates`` may be passed when already computed (the screen pop of a ringing call).
+    """
+    if card is None and session.customer_id:
+        card = call_customer_card(customer=session.customer)
+    if not card and candidates is None and session.candidates:
+        candidates = call_candidate_cards(session.candidates)
     interaction = None
     if session.interaction_id:
         interaction = Interaction.objects.filter(pk=session.interaction_id).select_related("case").first()
@@ -86,7 +115,7 @@ def card_context(*, session: CallSession, user, outcome_form=None, prospect_form
     return {
         "session": session,
         "card": card,
-        "candidates": candidates,
+        "candidates": candidates or [],
         "interaction": interaction,
         "number_display": phone_display(session.caller_e164) if session.caller_e164 else session.caller_number,
         "outcome_form": outcome_form or CallOutcomeForm(initial=initial),
@@ -98,12 +127,11 @@ def card_context(*, session: CallSession, user, outcome_form=None, prospect_form
     }
 
 
-def screen_pop_publish(session_id: int) -> int:
+def screen_pop_publish(*, session: CallSession, card: dict | None = None, candidates: list[dict] | None = None) -> int:
     """Push the call's card to its agent's console and a toast to their other pages; returns the streams reached."""
-    session = CallSession.objects.select_related("customer", "agent").filter(pk=session_id).first()
-    if session is None or session.agent_id is None:
+    if session.agent_id is None:
         return 0
-    context = card_context(session=session, user=session.agent)
+    context = card_context(session=session, user=session.agent, card=card, candidates=candidates)
     topic = f"agent:{session.agent_id}"
     # Rendered outside a request: the CSRF token comes from the agent's page (htmx sends the
     # X-CSRFToken header set on <body>), so the forms carry none of their own.
