@@ -203,3 +203,27 @@ def test_a_case_reopened_before_its_survey_went_out_gets_none_until_resolved_aga
     case_status_change(case=case, status=CaseStatus.RESOLVED)
     survey.refresh_from_db()
     assert survey.status == SurveyStatus.SCHEDULED and survey.send_after > timezone.now()
+
+
+def test_a_customer_who_prefers_sms_gets_the_survey_by_sms(settings):
+    from channels.sms.console import console_outbox, console_outbox_clear
+    from tests.customers_factories import MobileFactory
+
+    settings.SMS_PROVIDER = "console"
+    console_outbox_clear()
+    customer = CustomerFactory(preferred_channel="sms", language="en")
+    EmailFactory(customer=customer)
+    MobileFactory(customer=customer, value="+33612340099")
+    case = case_status_change(case=CaseFactory(customer=customer), status=CaseStatus.RESOLVED)
+    survey = SatisfactionSurvey.objects.get(case=case)
+    assert survey.channel == "sms"
+    make_due(survey)
+
+    assert surveys_send_due()["sent"] == 1
+
+    assert mail.outbox == []
+    [sms] = console_outbox()
+    assert sms["to"] == "+33612340099" and case.number in sms["text"] and "/channels/survey/" in sms["text"]
+    survey.refresh_from_db()
+    sent = Interaction.objects.get(pk=survey.interaction_id)
+    assert sent.channel == "sms" and sent.kind == InteractionKind.SURVEY and sent.external_id == sms["id"]
