@@ -99,6 +99,7 @@ def _customer_tables(cursor: Cursor) -> list[tuple[str, str]]:
         ("customers_customerevent", "pgh_obj_id"),
         ("customers_contactpointevent", "customer_id"),
         ("customers_postaladdressevent", "customer_id"),
+        ("customers_name_postcode", "customer_id"),  # identity lookup kept by triggers (off during loads)
     ):
         cursor.execute("SELECT to_regclass(%s)", [table])
         if cursor.fetchone()[0]:
@@ -255,7 +256,8 @@ class CustomersPart(DatasetPart):
         print(f"    name and address pools in {time.perf_counter() - started:.1f} s", flush=True)
         # Per customer, what the other tables need: locale (0 fr, 1 en), given and family indexes, kind.
         people = {"locale": array("b"), "given": array("i"), "family": array("i"), "company": array("i")}
-        tables = ["customers_customer", "customers_contactpoint", "customers_postaladdress", "customers_consent"]
+        tables = ["customers_customer", "customers_contactpoint", "customers_postaladdress", "customers_consent",
+                  "customers_name_postcode"]  # fmt: skip
         with indexes_dropped(cursor, *tables):
             copy_rows(cursor, "customers_customer", self.CUSTOMER_COLUMNS,
                       self._customers(rows, seed, first_id, pools, owners, people))  # fmt: skip
@@ -264,6 +266,14 @@ class CustomersPart(DatasetPart):
             copy_rows(cursor, "customers_postaladdress", self.ADDRESS_COLUMNS,
                       self._addresses(rows, seed, first_id, pools, people))  # fmt: skip
             copy_rows(cursor, "customers_consent", self.CONSENT_COLUMNS, self._consents(rows, seed, first_id))
+            # The triggers that keep the name + postcode lookup are off during the load: fill it here.
+            cursor.execute(
+                "INSERT INTO customers_name_postcode (address_id, customer_id, postcode, search_name) "
+                "SELECT a.id, a.customer_id, a.postcode, c.search_name FROM customers_postaladdress a "
+                "JOIN customers_customer c ON c.id = a.customer_id WHERE a.customer_id >= %s "
+                "ON CONFLICT (address_id) DO NOTHING",
+                [first_id],
+            )
         advance_account_sequence(cursor)
 
     def _customers(self, rows, seed, first_id, pools: Pools, owners, people) -> Iterator[tuple]:
