@@ -118,6 +118,10 @@ def test_a_chat_message_with_html_never_runs_in_the_agents_browser(page, live_se
     assert page.evaluate("window.__xss") is None
     assert page.locator("#transcript img").count() == 0
 
+    page.get_by_label("Push a page to the visitor").fill("javascript:alert(document.cookie)")
+    page.get_by_test_id("push-page").click()
+    expect(page.get_by_test_id("chat-error")).to_contain_text("starting with http:// or https://")
+
 
 def test_a_visitor_asks_for_a_call_back_from_the_widget(page, live_server, shop):
     import datetime
