@@ -193,3 +193,26 @@ def test_it_keeps_the_sessions_trigram_threshold(django_db_blocker):
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('pg_trgm.similarity_threshold')")
         assert float(cursor.fetchone()[0]) == pytest.approx(0.3)
+
+
+def test_name_and_postcode_follow_renames_moves_and_removed_addresses():
+    from customers.services.records import address_remove, address_update, customer_update
+
+    marie = make("Marie", "Lefèvre", postcode="75011")
+
+    def at_postcode(given, family, postcode):
+        """Customers found with the postcode as a reason (without one, the name-only search still answers)."""
+        result = identity_resolve(given_name=given, family_name=family, postcode=postcode)
+        return [c.customer for c in result.candidates if "postcode" in c.reasons]
+
+    customer_update(customer=marie, family_name="Garnier")
+    assert at_postcode("Marie", "Garnier", "75011") == [marie]
+    assert identity_resolve(given_name="Marie", family_name="Lefèvre", postcode="75011").candidates == []
+
+    address = marie.addresses.get()
+    address_update(address=address, data=AddressInput(city="Lyon", postcode="69003", line4="3 rue des Lilas"))
+    assert at_postcode("Marie", "Garnier", "69003") == [marie]
+    assert at_postcode("Marie", "Garnier", "75011") == []
+
+    address_remove(address=marie.addresses.get())
+    assert at_postcode("Marie", "Garnier", "69003") == []
