@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape, linebreaks
+from django.utils.html import escape, format_html, linebreaks
 from django.utils.translation import gettext as _
 
 from channels.choices import Direction, InteractionChannel, InteractionKind, LetterStatus
 from channels.documents.letters import letter_page_count, letter_reference
 from channels.models import Letter, LetterBatch, ResponseTemplate
-from channels.services.interactions import interaction_record
+from channels.services.interactions import interaction_record, text_summary
 from channels.services.sms import template_context, template_text_render
 from crm.errors import ApplicationError
 from customers.choices import Channel, ConsentStatus, Purpose, RecordSource
@@ -116,7 +117,12 @@ def _letter_write(*, customer, address, template, subject, body, acting_user, ba
         channel=InteractionChannel.POSTAL_MAIL, direction=Direction.OUTBOUND, kind=InteractionKind.LETTER,
         customer=customer, agent=letter.created_by, occurred_at=letter.created_at,
         subject=subject or _("Letter %(reference)s") % {"reference": letter_reference(letter)},
-        body_html=linebreaks(escape(body)), external_id=letter_reference(letter),
+        # The link takes the agent from the timeline to the letter's page and PDF.
+        body_html=linebreaks(escape(body)) + format_html(
+            '<p><a href="{}">{}</a></p>', reverse("channels:letter_detail", kwargs={"pk": letter.pk}),
+            _("Letter %(reference)s (PDF)") % {"reference": letter_reference(letter)},
+        ),
+        summary=text_summary(body), external_id=letter_reference(letter),
         metadata={"letter_id": letter.pk, "batch_id": batch.pk if batch else None, "address_id": address.pk,
                   "address": address.lines, "template_id": template.pk if template else None},
     )  # fmt: skip

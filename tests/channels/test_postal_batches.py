@@ -173,3 +173,20 @@ def test_agents_cannot_create_batches(client, agent, template):
     })  # fmt: skip
 
     assert response.status_code == 403 and not LetterBatch.objects.exists()
+
+
+def test_batch_pages_query_a_fixed_number_of_times(client, supervisor, template, django_assert_max_num_queries):
+    from channels.services.postal import BatchSelection, letter_batch_create
+
+    customers = [_customer_with_address() for _ in range(12)]
+    batch = letter_batch_create(name="Lot", template=template, selection=BatchSelection(customers),
+                                acting_user=supervisor)  # fmt: skip
+    client.force_login(supervisor)
+
+    with django_assert_max_num_queries(12):
+        detail = client.get(reverse("channels:letter_batch_detail", kwargs={"pk": batch.pk}))
+    with django_assert_max_num_queries(10):
+        listing = client.get(reverse("channels:letter_batches"))
+
+    assert detail.content.decode().count('href="/channels/letters/') >= 12
+    assert "Lot" in listing.content.decode()

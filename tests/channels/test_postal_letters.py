@@ -95,6 +95,8 @@ def test_a_letter_is_on_the_timeline_with_the_postal_cost(client, agent, templat
     assert (interaction.channel, interaction.kind, interaction.direction) == ("postal_mail", "letter", "outbound")
     assert interaction.cost == Decimal("1.20") and interaction.agent == agent
     assert letter.interaction == interaction
+    assert f'href="/channels/letters/{letter.pk}/"' in interaction.body  # from the timeline to the letter
+    assert interaction.summary == "Bonjour Inès."
     pdf = client.get(reverse("channels:letter_pdf", kwargs={"pk": letter.pk}))
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
 
