@@ -1,9 +1,7 @@
 """The bulk path for large customer files: COPY into a staging table, then set-based SQL.
 
-The cells are copied as they are into a temporary table in chunks (progress is committed between
-chunks); the rows in the common formats are then validated and normalised in SQL (``CLEAN_SQL``,
-which gives exactly what ``validation.customer_row_parse`` gives: a test compares them), the others
-in Python, which reports what is wrong with them. Duplicates inside the
+Rows are validated and normalised in Python while streaming (``validation.customer_row_parse``) and
+copied into a temporary table in chunks (progress is committed between chunks). Duplicates inside the
 file, matches with existing customers (the source's external id, then the normalised email) and
 ambiguous matches are then found in SQL, and customers, stage entries, contact points, addresses and
 external ids are written with INSERT ... SELECT / UPDATE ... FROM in one transaction: the valid rows
@@ -12,7 +10,6 @@ all land, or none. History rows (pghistory, context "import") are written by the
 
 from __future__ import annotations
 
-import datetime
 import json
 import uuid
 from collections.abc import Callable, Iterable
@@ -22,12 +19,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.errors import ApplicationError
-from customers.choices import Stage
 from customers.models import ImportJob
-from customers.normalise import FRENCH_POSTCODE, afnor_locality_line
-from customers.services.imports.validation import STAGE_VALUES, TITLE_VALUES, customer_row_parse, phone_normalise_fast
-from customers.services.imports.validation import TITLES as TITLES_TYPED
+from customers.normalise import afnor_locality_line
+from customers.services.imports.validation import customer_row_parse
 
 CHUNK_ROWS = 20_000
 STAGING_COLUMNS = [
@@ -117,219 +111,32 @@ def _staging_tuple(number: int, row: dict, values: dict) -> tuple:
     )
 
 
-def _copy_chunk(chunk: list[tuple], table: str = "import_staging", columns: list[str] = STAGING_COLUMNS) -> None:
+def _copy_chunk(chunk: list[tuple]) -> None:
     with connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
-        with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        with raw.copy(f"COPY import_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN") as copy:
             for record in chunk:
                 copy.write_row(record)
 
 
-# The cells the bulk path reads, copied as they are (text) into ``import_raw`` before any check.
-RAW_FIELDS = ["external_id", "title", "given_name", "family_name", "company_name", "birth_date", "email", "phone",
-              "line2", "line3", "line4", "line5", "postcode", "city", "country", "language", "stage", "tags",
-              "notes"]  # fmt: skip
-RAW_DDL = (
-    "CREATE TEMP TABLE import_raw (row_number integer PRIMARY KEY, "
-    + ", ".join(f"{name} text NOT NULL" for name in RAW_FIELDS)
-    + ")"
-)
-# Characters whose Python and SQL handling could differ (Unicode whitespace that ``str.split`` collapses,
-# control characters): a row holding one anywhere is validated in Python instead.
-UNSURE_CHARACTERS = "[\x01-\x1f\x7f-\xa0\u1680\u2000-\u200f\u2028-\u202f\u205f\u3000\ufeff]"
-TITLE_VALUES_MAP = {**{value: value for value in TITLE_VALUES}, **TITLES_TYPED}
-# Which rows SQL vouches for, and their normalised values, exactly as ``customer_row_parse`` and
-# ``_staging_tuple`` give them. A row outside this domain (an error, a foreign or unusual phone, a
-# two-digit year, non-ASCII where case matters...) goes through the Python parser, which reports it.
-CLEAN_SQL = r"""
-WITH r AS (
-    SELECT row_number,
-        regexp_replace(btrim(external_id, ' '), ' {2,}', ' ', 'g') AS external_id,
-        lower(title) AS title_typed,
-        regexp_replace(btrim(given_name, ' '), ' {2,}', ' ', 'g') AS given_name,
-        regexp_replace(btrim(family_name, ' '), ' {2,}', ' ', 'g') AS family_name,
-        regexp_replace(btrim(company_name, ' '), ' {2,}', ' ', 'g') AS company_name,
-        birth_date AS birth_raw,
-        substring(birth_date FROM '^([0-9]{4})-[0-9]{2}-[0-9]{2}$') AS ymd_y,
-        substring(birth_date FROM '^([0-9]{2})([/.-])[0-9]{2}\2[0-9]{4}$') AS dmy_d,
-        email AS email_raw, lower(email) AS email,
-        phone AS phone_raw,
-        substring(regexp_replace(phone, '[ .()-]', '', 'g') FROM '^(?:0|\+33|0033)([1-9][0-9]{8})$') AS national,
-        rtrim(regexp_replace(btrim(line2, ' '), ' {2,}', ' ', 'g'), '.,;: ') AS line2,
-        rtrim(regexp_replace(btrim(line3, ' '), ' {2,}', ' ', 'g'), '.,;: ') AS line3,
-        rtrim(regexp_replace(btrim(line4, ' '), ' {2,}', ' ', 'g'), '.,;: ') AS line4,
-        rtrim(regexp_replace(btrim(line5, ' '), ' {2,}', ' ', 'g'), '.,;: ') AS line5,
-        btrim(postcode, ' ') AS postcode_typed,
-        regexp_replace(btrim(city, ' '), ' {2,}', ' ', 'g') AS city,
-        CASE WHEN country = '' THEN 'FR' ELSE upper(country) END AS country,
-        CASE WHEN left(lower(CASE WHEN language = '' THEN 'fr' ELSE language END), 2) IN ('fr', 'en')
-             THEN left(lower(CASE WHEN language = '' THEN 'fr' ELSE language END), 2) ELSE 'fr' END AS language,
-        CASE WHEN stage = '' THEN %(default_stage)s ELSE lower(stage) END AS stage,
-        CASE WHEN tags = '' THEN '' ELSE coalesce((
-            SELECT string_agg(t, ',' ORDER BY t COLLATE "C") FROM (
-                SELECT DISTINCT left(lower(btrim(part, ' ')), 50) AS t FROM unnest(string_to_array(tags, ',')) part
-                WHERE btrim(part, ' ') <> '') tag), '') END AS tags,
-        btrim(notes, ' ') AS notes,
-        concat_ws('|', title, email, phone, country, language, stage, tags, birth_date) ~ '^[ -~]*$' AS ascii_keys,
-        concat_ws('|', external_id, title, given_name, family_name, company_name, birth_date, email, phone, line2,
-                  line3, line4, line5, postcode, city, country, language, stage, tags, notes) !~ %(unsure)s
-            AS plain
-    FROM import_raw
-), d AS (
-    SELECT r.*,
-        CASE WHEN ymd_y IS NOT NULL THEN ymd_y::int ELSE substring(birth_raw FROM 7 FOR 4)::int END AS y,
-        CASE WHEN ymd_y IS NOT NULL THEN substring(birth_raw FROM 6 FOR 2)::int
-             ELSE substring(birth_raw FROM 4 FOR 2)::int END AS m,
-        CASE WHEN ymd_y IS NOT NULL THEN substring(birth_raw FROM 9 FOR 2)::int ELSE dmy_d::int END AS dd,
-        %(titles)s::jsonb ->> title_typed AS title,
-        CASE WHEN country = 'FR' THEN replace(postcode_typed, ' ', '') ELSE postcode_typed END AS postcode,
-        (city <> '' OR line4 <> '' OR line5 <> '' OR postcode_typed <> '') AS has_address
-    FROM r
-    WHERE plain AND ascii_keys
-), v AS (
-    SELECT d.*,
-        CASE WHEN birth_raw = '' THEN NULL
-             WHEN y BETWEEN 1900 AND 9999 AND m BETWEEN 1 AND 12 AND dd BETWEEN 1 AND 31
-                  AND dd <= extract(day FROM make_date(y, m, 1) + interval '1 month - 1 day')
-             THEN make_date(y, m, dd) END AS birth_date,
-        p.valid AS phone_valid, p.mobile AS phone_mobile
-    FROM d LEFT JOIN import_phone_prefix p ON p.prefix = left(d.national, 4)
-)
-INSERT INTO import_staging (row_number, external_id, title, given_name, family_name, company_name, birth_date, email,
-    email_raw, phone, phone_raw, phone_kind, line1, line2, line3, line4, line5, line6, postcode, city, country,
-    has_address, language, stage, tags, notes)
-SELECT v.row_number, v.external_id, v.title, v.given_name, v.family_name, v.company_name, v.birth_date, v.email,
-    left(v.email_raw, 254),
-    CASE WHEN v.phone_raw = '' THEN '' ELSE '+33' || v.national END,
-    left(v.phone_raw, 254),
-    CASE WHEN v.phone_raw = '' THEN '' WHEN v.phone_mobile THEN 'mobile' ELSE 'phone' END,
-    CASE WHEN NOT v.has_address THEN ''
-         WHEN v.company_name <> '' AND v.given_name = '' AND v.family_name = '' THEN left(uc.upper, 38)
-         ELSE left(concat_ws(' ', nullif(%(recipient_titles)s::jsonb ->> v.title, ''), nullif(v.given_name, ''),
-                             nullif(uf.upper, '')), 38) END,
-    v.line2, v.line3, v.line4, v.line5,
-    CASE WHEN v.has_address THEN lo.line6 ELSE '' END,
-    v.postcode, left(v.city, 100), v.country, v.has_address, v.language, v.stage, v.tags, v.notes
-FROM v
-LEFT JOIN import_upper uf ON uf.value = v.family_name
-LEFT JOIN import_upper uc ON uc.value = v.company_name
-LEFT JOIN import_locality lo ON lo.postcode = v.postcode AND lo.city = v.city AND lo.country = v.country
-WHERE char_length(v.external_id) <= 100 AND char_length(v.given_name) <= 100 AND char_length(v.family_name) <= 100
-  AND char_length(v.company_name) <= 200
-  AND (v.given_name <> '' OR v.family_name <> '' OR v.company_name <> '')
-  AND (v.title_typed = '' OR v.title IS NOT NULL)
-  AND (v.birth_raw = '' OR (v.birth_date IS NOT NULL AND v.birth_date <= %(today)s))
-  AND (v.email_raw = '' OR (v.email_raw ~ '^[!-~]+$' AND v.email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'
-                            AND char_length(v.email) <= 254))
-  AND (v.phone_raw = '' OR (v.phone_raw ~ '^[0-9+ .()-]+$' AND v.phone_raw !~ '^\+33\s*\(0\)'
-                            AND v.national IS NOT NULL AND v.phone_valid))
-  AND v.country ~ '^[A-Z]{2}$'
-  AND char_length(v.line2) <= 38 AND char_length(v.line3) <= 38 AND char_length(v.line4) <= 38
-  AND char_length(v.line5) <= 38
-  AND (NOT v.has_address OR (v.city <> '' AND (v.line4 <> '' OR v.line5 <> '')
-                             AND (v.country <> 'FR' OR v.postcode ~ %(postcode_pattern)s)))
-  AND v.stage = ANY(%(stages)s)
-"""
-
-
-def _lookups_fill(cursor) -> None:
-    """What is computed once per distinct value in Python (so the SQL gives the very same text): which
-    French 4-digit phone prefixes are valid and mobile, capitals of names, and AFNOR locality lines."""
-    cursor.execute("CREATE TEMP TABLE import_phone_prefix (prefix text PRIMARY KEY, valid boolean, mobile boolean)")
-    cursor.execute("CREATE TEMP TABLE import_upper (value text PRIMARY KEY, upper text NOT NULL)")
-    cursor.execute(
-        "CREATE TEMP TABLE import_locality (postcode text, city text, country text, line6 text NOT NULL, "
-        "PRIMARY KEY (postcode, city, country))"
-    )
-    cursor.execute(
-        r"""
-        SELECT DISTINCT ON (left(national, 4)) left(national, 4), phone FROM (
-            SELECT phone, substring(regexp_replace(phone, '[ .()-]', '', 'g')
-                                    FROM '^(?:0|\+33|0033)([1-9][0-9]{8})$') AS national
-            FROM import_raw WHERE phone ~ '^[0-9+ .()-]+$'
-        ) p WHERE national IS NOT NULL
-        """
-    )
-    prefixes = []
-    for prefix, raw in cursor.fetchall():
-        try:
-            _e164, is_mobile = phone_normalise_fast(raw)
-            prefixes.append((prefix, True, is_mobile))
-        except ApplicationError:
-            prefixes.append((prefix, False, False))
-    _copy_chunk(prefixes, "import_phone_prefix", ["prefix", "valid", "mobile"])
-    cursor.execute(
-        """
-        SELECT DISTINCT regexp_replace(btrim(v, ' '), ' {2,}', ' ', 'g')
-        FROM import_raw, LATERAL (VALUES (family_name), (company_name)) n(v) WHERE v <> ''
-        """
-    )
-    _copy_chunk([(value, value.upper()) for (value,) in cursor.fetchall()], "import_upper", ["value", "upper"])
-    cursor.execute(
-        """
-        SELECT DISTINCT CASE WHEN c = 'FR' THEN replace(btrim(postcode, ' '), ' ', '') ELSE btrim(postcode, ' ') END,
-               regexp_replace(btrim(city, ' '), ' {2,}', ' ', 'g'), c
-        FROM (SELECT postcode, city, CASE WHEN country = '' THEN 'FR' ELSE upper(country) END AS c FROM import_raw) a
-        """
-    )
-    _copy_chunk(
-        [(p, city, c, afnor_locality_line(postcode=p, city=city, country=c)) for p, city, c in cursor.fetchall()],
-        "import_locality",
-        ["postcode", "city", "country", "line6"],
-    )
-
-
 def _stage(rows: Iterable[tuple[int, dict]], *, report: Report, progress: Progress) -> int:
-    """COPY the cells into ``import_raw``, then validate and normalise them into ``import_staging``:
-    set-based in SQL for the rows in the common formats, in Python (``customer_row_parse``, which
-    reports what is wrong) for the others. Return how many rows were read."""
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS import_raw, import_phone_prefix, import_upper, import_locality")
-        cursor.execute(RAW_DDL)
+    """Validate, normalise and COPY the rows into ``import_staging``; return how many were read."""
     chunk: list[tuple] = []
     read = 0
     for number, values in rows:
         read += 1
-        chunk.append((number, *[values.get(name) or "" for name in RAW_FIELDS]))
-        if len(chunk) >= CHUNK_ROWS:
-            _copy_chunk(chunk, "import_raw", ["row_number", *RAW_FIELDS])
-            chunk = []
-            progress(read)
-    if chunk:
-        _copy_chunk(chunk, "import_raw", ["row_number", *RAW_FIELDS])
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("ANALYZE import_raw")
-        _lookups_fill(cursor)
-        cursor.execute(
-            CLEAN_SQL,
-            {
-                "unsure": UNSURE_CHARACTERS,
-                "titles": json.dumps(TITLE_VALUES_MAP),
-                "recipient_titles": json.dumps(TITLES),
-                "default_stage": str(Stage.PROSPECT),
-                "stages": sorted(STAGE_VALUES),
-                "today": datetime.date.today(),
-                "postcode_pattern": FRENCH_POSTCODE.pattern.replace("?:", "").replace("\\d", "[0-9]"),
-            },
-        )
-        cursor.execute(
-            f"SELECT row_number, {', '.join(RAW_FIELDS)} FROM import_raw r "  # noqa: S608 - constant names
-            "WHERE NOT EXISTS (SELECT 1 FROM import_staging s WHERE s.row_number = r.row_number) ORDER BY row_number"
-        )
-        others = cursor.fetchall()
-    chunk = []
-    for number, *cells in others:
-        values = dict(zip(RAW_FIELDS, cells, strict=True))
         row, errors = customer_row_parse(values)
         if errors:
             for name, value, reason in errors.items:
                 report(number, name, value, reason)
         else:
             chunk.append(_staging_tuple(number, row, values))
+        if len(chunk) >= CHUNK_ROWS:
+            _copy_chunk(chunk)
+            chunk = []
+            progress(read)
     if chunk:
         _copy_chunk(chunk)
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS import_raw, import_phone_prefix, import_upper, import_locality")
     progress(read)
     return read
 
@@ -515,8 +322,6 @@ WRITE_SQL = [
                                    (s.phone_kind, s.phone, s.phone_raw, s.has_primary_phone)
                        ) k(kind, value, raw, has_primary)
         WHERE k.value <> ''
-        -- In value order: the value index (2.5M entries at 1M customers) is then filled page after page.
-        ORDER BY k.value
         ON CONFLICT (customer_id, kind, value) DO NOTHING
         RETURNING *
     )
