@@ -70,6 +70,7 @@ _CHANNELS_AGENT = [
     "channels.add_followup",
     "channels.change_followup",
     "channels.add_letter",
+    "channels.change_letter",  # marks returned mail
     "channels.view_queue",
 ]
 _AGENT = [
@@ -105,7 +106,6 @@ _SUPERVISOR = [
     "channels.change_queuemember",
     "channels.view_queuemember",
     "channels.view_slapolicy",
-    "channels.change_letter",
     "channels.add_letterbatch",
     "channels.view_letterbatch",
 ]
@@ -189,6 +189,8 @@ _INTEGRATION = [
     "channels.view_interaction",
     "channels.add_interaction",
     "channels.ingest_email",
+    "channels.view_letter",
+    "channels.change_letter",  # the mail house reports returned letters
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

@@ -121,7 +121,14 @@ def test_the_360_page_uses_a_constant_number_of_queries(client, agent, customer,
         AddressFactory(customer=customer, is_primary=False)
     for _index in range(10):
         InvoiceFactory(customer=customer)
+    # The panels other apps add (timeline, cases, call-backs, web, cost of service) must not grow with data.
+    from tests.channels_factories import CaseFactory, InteractionFactory
+
+    for index in range(30):
+        case = CaseFactory(customer=customer) if index % 10 == 0 else None
+        InteractionFactory(customer=customer, case=case, channel=["phone", "email", "sms"][index % 3])
     client.force_login(agent)
-    with django_assert_max_num_queries(17):
+    # Customer record 17; channels panels: timeline page + cost of service 2, cases 2, call-backs 1, web 1.
+    with django_assert_max_num_queries(23):
         response = client.get(f"/customers/{customer.pk}/")
     assert response.status_code == 200
