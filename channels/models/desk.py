@@ -150,8 +150,11 @@ class Case(models.Model):
             models.Index(
                 fields=["first_response_due_at"],
                 name="case_first_response_watch",
-                condition=Q(status__in=["new", "open", "waiting"], first_responded_at__isnull=True,
-                            first_response_breached=False),
+                condition=Q(
+                    status__in=["new", "open", "waiting"],
+                    first_responded_at__isnull=True,
+                    first_response_breached=False,
+                ),
             ),  # fmt: skip
             models.Index(
                 fields=["resolution_due_at"],

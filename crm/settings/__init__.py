@@ -326,6 +326,12 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "customers.models.backoffice.Order.Status",
         "ContractStatusEnum": "customers.models.backoffice.Contract.Status",
         "InvoiceStatusEnum": "customers.models.backoffice.Invoice.Status",
+        "ConsentChannelEnum": "customers.choices.Channel",
+        "InteractionChannelEnum": "channels.choices.InteractionChannel",
+        "InteractionKindEnum": "channels.choices.InteractionKind",
+        "CaseStatusEnum": "channels.choices.CaseStatus",
+        "CasePriorityEnum": "channels.choices.CasePriority",
+        "CaseCategoryEnum": "channels.choices.CaseCategory",
     },
 }
 

@@ -146,12 +146,12 @@ def test_returned_mail_marks_the_address_and_later_letters_refuse_it(client, sup
     assert raised.value.code == "no_address" and "marked undeliverable" in raised.value.message
 
 
-def test_the_returned_mail_api_is_idempotent_and_needs_the_permission(client, supervisor, agent):
+def test_the_returned_mail_api_is_idempotent_and_needs_the_permission(client, supervisor, agent, marketer):
     customer = _customer_with_address()
     letter = letter_create(customer=customer, subject="Relance", body="Bonjour.", acting_user=agent)
     url = reverse("api_v1_letter_returned", kwargs={"pk": letter.pk})
 
-    client.force_login(agent)
+    client.force_login(marketer)  # reads letters, may not change them
     refused = client.post(url, {}, content_type="application/json")
     client.force_login(supervisor)
     first = client.post(url, {"reason": "Destinataire inconnu"}, content_type="application/json")

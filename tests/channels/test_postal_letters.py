@@ -115,7 +115,7 @@ def test_it_refuses_a_customer_without_a_usable_address(client, agent):
 
 
 def test_a_long_letter_continues_on_numbered_pages(agent):
-    customer = CustomerFactory()
+    customer = CustomerFactory(language="fr")  # the letter is printed in the customer's language
     AddressFactory(customer=customer)
     body = "\n\n".join(f"Paragraphe {n}. " + "Un texte assez long pour remplir la ligne. " * 6 for n in range(40))
 
@@ -124,7 +124,7 @@ def test_a_long_letter_continues_on_numbered_pages(agent):
 
     assert len(reader.pages) >= 3
     last = reader.pages[-1].extract_text()
-    assert f"page {len(reader.pages)} of {len(reader.pages)}" in last
+    assert f"page {len(reader.pages)} sur {len(reader.pages)}" in last
     assert "Paragraphe 39." in "".join(page.extract_text() for page in reader.pages)
 
 

@@ -45,8 +45,11 @@ ACCESS = {
     "api_v1_customer_upsert": ("put", {"source": "erp", "external_id": "X"}, row(401, 403, 400, 400, 403, 400)),
     "api_v1_customer": ("get", {"pk": 999999}, row(401, 403, 404, 404, 404, 404)),
     "api_v1_customer_contact_points": ("get", {"pk": 999999}, row(401, 403, 404, 404, 404, 404)),
-    "api_v1_customer_contact_point": ("delete", {"pk": 999999, "contact_point_id": 1},
-                                      row(401, 403, 404, 404, 403, 404)),
+    "api_v1_customer_contact_point": (
+        "delete",
+        {"pk": 999999, "contact_point_id": 1},
+        row(401, 403, 404, 404, 403, 404),
+    ),
     "api_v1_customer_addresses": ("get", {"pk": 999999}, row(401, 403, 404, 404, 404, 404)),
     "api_v1_customer_address": ("patch", {"pk": 999999, "address_id": 1}, row(401, 403, 404, 404, 403, 404)),
     "api_v1_customer_consents": ("get", {"pk": 999999}, row(401, 403, 404, 404, 404, 404)),

@@ -17,7 +17,17 @@ def test_an_agent_sees_their_tools_and_not_the_supervisors(client, agent):
     client.force_login(agent)
     response = client.get(reverse("home"))
     assert response.status_code == 200
-    assert nav_keys(response) == {"home", "customers", "duplicates", "api_tokens", "api_docs"}
+    assert nav_keys(response) == {
+        "home",
+        "customers",
+        "duplicates",
+        "my_work",
+        "cases",
+        "phone_console",
+        "chats",
+        "api_tokens",
+        "api_docs",
+    }
     content = response.content.decode()
     assert "Sales and service agents" in content
     assert 'data-testid="staff-counts"' not in content
@@ -37,7 +47,7 @@ def test_a_supervisor_sees_the_team_with_counts_per_role(client, supervisor, mak
 def test_a_marketer_sees_neither_team_nor_operations(client, marketer):
     client.force_login(marketer)
     response = client.get(reverse("home"))
-    assert nav_keys(response) == {"home", "customers", "api_tokens", "api_docs"}
+    assert nav_keys(response) == {"home", "customers", "cases", "letter_batches", "api_tokens", "api_docs"}
     assert "Marketing: segments" in response.content.decode()
 
 
