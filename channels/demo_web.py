@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
-
 from crm.demo import DemoOptions, DemoSeeder, demo_seeder_register
 
 DEMO_SITE_KEY = "relais-demo-shop"
@@ -23,7 +21,8 @@ def demo_site_ensure():
 
 def seed_web(options: DemoOptions) -> str:
     site = demo_site_ensure()
-    return str(_("web: demo site “%(name)s”, key %(key)s") % {"name": site.name, "key": site.key})
+    # Seeder summaries are operator output in English, like the other seeders'.
+    return f"web: demo site “{site.name}”, key {site.key}"
 
 
 demo_seeder_register(DemoSeeder("channels_web", seed_web, order=60))
