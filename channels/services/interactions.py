@@ -8,6 +8,8 @@ Higher apps react through ``interaction_hook_register`` instead of model signals
 from __future__ import annotations
 
 import datetime
+import html
+import re
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -47,9 +49,14 @@ def html_sanitise(html: str) -> str:
                      link_rel="noopener noreferrer nofollow")  # fmt: skip
 
 
+# Where one block of text ends and the next begins: kept as a space when the tags are stripped.
+BLOCK_BOUNDARY = re.compile(r"<(?:br|hr|/p|/div|/li|/h[1-6]|/tr|/td|/th|/blockquote|/pre)\b[^>]*>", re.IGNORECASE)
+
+
 def text_summary(text: str, *, length: int = SUMMARY_LENGTH) -> str:
-    """Plain text on one paragraph, cut at ``length`` characters on a word boundary."""
-    flat = " ".join(strip_tags(text or "").split())
+    """Plain text on one paragraph (entities decoded, blocks separated by a space), cut at ``length``
+    characters on a word boundary."""
+    flat = " ".join(html.unescape(strip_tags(BLOCK_BOUNDARY.sub(" ", text or ""))).split())
     if len(flat) <= length:
         return flat
     return flat[: length - 1].rsplit(" ", 1)[0] + "…"
