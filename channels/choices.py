@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class InteractionChannel(models.TextChoices):
@@ -49,7 +50,7 @@ class CasePriority(models.TextChoices):
 
 class CaseStatus(models.TextChoices):
     NEW = "new", _("New")
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("case status", "Open")
     WAITING = "waiting", _("Waiting on customer")
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")
@@ -71,7 +72,7 @@ class ConversationKind(models.TextChoices):
 
 class ConversationStatus(models.TextChoices):
     WAITING = "waiting", _("Waiting for an agent")
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("conversation status", "Open")
     CLOSED = "closed", _("Closed")
 
 
@@ -97,7 +98,7 @@ class CallbackStatus(models.TextChoices):
 
 
 class FollowUpStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("task status", "Open")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")
 
