@@ -103,13 +103,13 @@ class WebEventsPart(DatasetPart):
                 INSERT INTO channels_webevent (site_id, visitor_id, session_id, customer_id, event_type,
                     occurred_at, url, title, product_sku, properties, received_at)
                 SELECT {site_id}, 'bv-' || {visitor}, 'bs-' || {session}, {customer}, {event_type},
-                       now() - make_interval(mins => ({session} * 7919) % {SPREAD_MINUTES} + 60)
-                             + make_interval(mins => {step}),
+                       now() - make_interval(mins => (({session} * 7919) % {SPREAD_MINUTES} + 60)::int)
+                             + make_interval(mins => ({step})::int),
                        'https://shop.example.com/' || CASE WHEN {step} IN (2, 4, 5) THEN 'p/' || {product}
                            ELSE 'page/' || ({step} * 13 + {session} % 50) END,
                        'Page ' || {step}, {sku}, '{{}}'::jsonb, now()
-                FROM generate_series(0, {rows - 1}) i
-                """  # noqa: S608 - integers only
+                FROM generate_series(0::bigint, {rows - 1}) i
+                """  # noqa: S608 - integers only (bigint: session * 7919 passes 2^31 at 20M rows)
             )
             print(f"    channels_webevent: {rows:,} rows in {time.perf_counter() - started:.1f} s", flush=True)
             cursor.execute(
