@@ -12,13 +12,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from channels.services.email_in import DUPLICATE, email_inbound_record
+from channels.services.email_in import DUPLICATE, email_inbound_record, email_inbound_record_many
 from crm.api.permissions import HasPermission
 from crm.api.serializers import ErrorSerializer
 from crm.errors import ApplicationError
 
 TAGS = ["channels"]
 FORM_FIELDS = ("message", "body-mime", "email")
+MAX_BATCH = 100  # messages in one batch post (the field ``message`` repeated)
 
 
 class RawEmailParser(parsers.BaseParser):
@@ -68,7 +69,10 @@ class EmailInboundApi(APIView):
             "message/rfc822`, or a multipart form field `message` (`body-mime` and `email`, the fields Mailgun and "
             "SendGrid post, are accepted too). The message is threaded by Message-ID / "
             "In-Reply-To / References, its sender matched to a customer, and attached to the thread's open case "
-            "or a new one. Posting the same Message-ID again answers 200 with status `duplicate`."
+            "or a new one. Posting the same Message-ID again answers 200 with status `duplicate`. "
+            "A batch: repeat the form field `message` (at most 100); the messages are stored in one transaction "
+            'and the answer (200) is `{"results": [...]}`, one entry per message in order, each as the answer '
+            'to one message, or `{"status": "rejected", "error": {"code", "message"}}`.'
         ),
         request={"message/rfc822": OpenApiTypes.BINARY, "multipart/form-data": InboundFormSerializer},
         responses={
@@ -79,22 +83,59 @@ class EmailInboundApi(APIView):
         tags=TAGS,
     )
     def post(self, request: Request) -> Response:
+        batch = _raw_batch(request)
+        if batch is not None:
+            return _batch_response(batch)
         raw = _raw_message(request)
         result = email_inbound_record(raw=raw, source="api")
-        interaction = result.interaction
-        body = {
-            "status": result.status,
-            "message_id": interaction.external_id,
-            "interaction": interaction.pk,
-            "conversation": result.conversation.pk if result.conversation else None,
-            "case": result.case.pk if result.case else None,
-            "case_number": result.case.number if result.case else None,
-            "customer": interaction.customer_id,
-            "dropped_attachments": result.dropped,
-            "undeliverable": result.undeliverable,
-        }
+        body = _result_body(result)
         code = status.HTTP_200_OK if result.status == DUPLICATE else status.HTTP_201_CREATED
         return Response(InboundOutputSerializer(body).data, status=code)
+
+
+def _result_body(result) -> dict:
+    interaction = result.interaction
+    return {
+        "status": result.status,
+        "message_id": interaction.external_id,
+        "interaction": interaction.pk,
+        "conversation": result.conversation.pk if result.conversation else None,
+        "case": result.case.pk if result.case else None,
+        "case_number": result.case.number if result.case else None,
+        "customer": interaction.customer_id,
+        "dropped_attachments": result.dropped,
+        "undeliverable": result.undeliverable,
+    }
+
+
+def _raw_batch(request: Request) -> list[bytes] | None:
+    """The messages of a batch post (the form field ``message`` given more than once), else None."""
+    data = request.data
+    if isinstance(data, bytes) or not hasattr(data, "getlist"):
+        return None
+    values = data.getlist("message")
+    if len(values) < 2:
+        return None
+    if len(values) > MAX_BATCH:
+        raise ApplicationError(
+            "too_many", _("Post at most %(max)d messages at once.") % {"max": MAX_BATCH}, field="message"
+        )
+    raws = []
+    for value in values:
+        raw = value.read(settings.EMAIL_INBOUND_MAX_BYTES + 1) if hasattr(value, "read") else str(value)
+        raws.append(raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else raw)
+    return raws
+
+
+def _batch_response(raws: list[bytes]) -> Response:
+    """One transaction for the batch (``email_inbound_record_many``); one answer per message, in order."""
+    results = []
+    for outcome in email_inbound_record_many(raws, source="api"):
+        if isinstance(outcome, ApplicationError):
+            results.append({"status": "rejected", "error": {"code": outcome.code, "message": outcome.message}})
+        else:
+            results.append(InboundOutputSerializer(_result_body(outcome)).data)
+    return Response({"results": results}, status=status.HTTP_200_OK)
 
 
 def _raw_message(request: Request) -> bytes:

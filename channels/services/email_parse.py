@@ -82,6 +82,37 @@ TEXT_QUOTE_START = re.compile(
 )
 
 
+class _PlainHeaderPolicy(policy.EmailPolicy):
+    """``policy.default`` whose headers read back as plain strings, as ``compat32`` gives them.
+
+    The header registry re-parses a header (into a structured object) on every ``get``; the parser
+    itself, ``get_content_type``, ``get_param`` and ``get_filename`` read Content-Type and
+    Content-Disposition many times per part, which was most of the parsing time. Their plain values
+    are all those methods need; encoded words in a filename are decoded in ``_filename``.
+    """
+
+    def header_fetch_parse(self, name, value):
+        if hasattr(value, "name") or "=?" in value or _has_surrogates(value):
+            # Encoded words or raw 8-bit bytes (rare): the registry decodes them as before.
+            return super().header_fetch_parse(name, value)
+        return UNFOLD.sub("", value) if "\n" in value else value
+
+
+UNFOLD = re.compile(r"\r?\n")
+
+
+def _has_surrogates(value: str) -> bool:
+    """Whether the parser kept raw 8-bit bytes of this header as surrogate escapes."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+PARSE_POLICY = _PlainHeaderPolicy()
+
+
 class EmailRejected(Exception):
     """The input cannot be stored as an email; ``reason`` says why (shown to the poster, logged)."""
 
@@ -155,7 +186,7 @@ def email_parse(raw: bytes, *, max_bytes: int, max_attachment_bytes: int) -> Par
             _("The message is %(size)d bytes; at most %(max)d are accepted.") % {"size": len(raw), "max": max_bytes},
         )
     try:
-        message = email.message_from_bytes(raw, policy=policy.default)
+        message = email.message_from_bytes(raw, policy=PARSE_POLICY)
     except Exception as exc:  # the parser is lenient; this is the last line of defence
         raise EmailRejected("unparseable", _("The message could not be parsed: %(error)s") % {"error": exc}) from exc
     if not any(True for _ in message.raw_items()):
@@ -374,7 +405,8 @@ def _filename(part) -> str:
         name = part.get_filename() or ""
     except Exception:
         name = ""
-    name = str(name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = str(name)
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
     return " ".join(_clean(name).split())[:200]
 
 

@@ -1,4 +1,4 @@
-"""IMAP mailboxes: fetch what arrived since the last poll and hand each message to ``email_inbound_record``.
+"""IMAP mailboxes: fetch what arrived since the last poll and store it with ``email_inbound_record_many``.
 
 Each ``Mailbox`` keeps the folder's UIDVALIDITY and the last UID read, so nothing is read twice; a
 changed UIDVALIDITY (the server renumbered the folder) starts over from the first message, and the
@@ -21,12 +21,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels.models import Mailbox
-from channels.services.email_in import email_inbound_record
+from channels.services.email_in import email_inbound_record_many
 from crm.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
 BATCH = 200  # messages per mailbox per poll: a backlog drains over a few polls, no poll runs for ever
+STORE_BATCH = 100  # messages stored per transaction (``email_inbound_record_many``)
 TIMEOUT_SECONDS = 30
 LOCK_NAMESPACE = 0x6D61696C  # "mail": the advisory lock space of mailbox polling
 
@@ -104,8 +105,10 @@ def _quoted(folder: str) -> str:
 def mailbox_poll(*, mailbox: Mailbox) -> MailboxPollResult:
     """Read the new messages of one mailbox into the timeline; return counts and the error, if any.
 
-    Advances ``last_uid`` after each message is stored (or rejected with a reason), so a crash halfway
-    re-reads at most one message, which the Message-ID idempotency then ignores. Records
+    Stores the messages ``STORE_BATCH`` at a time, each batch in one transaction
+    (``email_inbound_record_many``), and advances ``last_uid`` after each batch (its messages stored,
+    or rejected with a reason), so a crash halfway re-reads at most one batch, which the Message-ID
+    idempotency then ignores. Records
     ``last_polled_at`` and ``last_error`` (cleared on success).
     """
     result = MailboxPollResult(mailbox=mailbox.address)
@@ -125,22 +128,22 @@ def mailbox_poll(*, mailbox: Mailbox) -> MailboxPollResult:
             raise MailboxError(_("The server refused the search: %(error)s") % {"error": _text(data[0])})
         # "N:*" always matches the last message, even when its UID is below N: filter.
         uids = sorted(int(uid) for uid in (data[0] or b"").split() if int(uid) > last_uid)[:BATCH]
-        for uid in uids:
-            raw = _fetch(client, uid)
-            result.fetched += 1
-            try:
-                outcome = email_inbound_record(raw=raw, mailbox=mailbox, source="imap")
-            except ApplicationError as exc:
-                result.rejected.append(f"UID {uid}: {exc.message}")
-                logger.warning("mailbox %s: message UID %s rejected: %s", mailbox.address, uid, exc.message)
-            else:
-                if outcome.status == "duplicate":
+        for start in range(0, len(uids), STORE_BATCH):
+            chunk = uids[start : start + STORE_BATCH]
+            raws = [_fetch(client, uid) for uid in chunk]
+            result.fetched += len(chunk)
+            outcomes = email_inbound_record_many(raws, mailbox=mailbox, source="imap")
+            for uid, outcome in zip(chunk, outcomes, strict=True):
+                if isinstance(outcome, ApplicationError):
+                    result.rejected.append(f"UID {uid}: {outcome.message}")
+                    logger.warning("mailbox %s: message UID %s rejected: %s", mailbox.address, uid, outcome.message)
+                elif outcome.status == "duplicate":
                     result.duplicates += 1
                 else:
                     result.stored += 1
-            client.uid("STORE", str(uid), "+FLAGS", "(\\Seen)")
-            Mailbox.objects.filter(pk=mailbox.pk).update(last_uid=uid)
-            mailbox.last_uid = uid
+            client.uid("STORE", ",".join(str(uid) for uid in chunk), "+FLAGS", "(\\Seen)")
+            Mailbox.objects.filter(pk=mailbox.pk).update(last_uid=chunk[-1])
+            mailbox.last_uid = chunk[-1]
     except MailboxError as exc:
         return _failed(mailbox, result, str(exc))
     except (OSError, imaplib.IMAP4.error) as exc:

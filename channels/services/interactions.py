@@ -8,6 +8,7 @@ Higher apps react through ``interaction_hook_register`` instead of model signals
 from __future__ import annotations
 
 import datetime
+import functools
 import html
 import re
 from collections.abc import Callable
@@ -95,8 +96,39 @@ def interaction_record(
     body's text. ``cost`` defaults to the channel's cost (pass 0 for a contact that cost nothing, such
     as an internal note). The customer may be None until the person is identified.
     """
-    valid_channels = {choice for choice, _ in Interaction._meta.get_field("channel").choices}
-    if channel not in valid_channels:
+    interaction = interaction_build(
+        channel=channel, direction=direction, kind=kind, customer=customer, agent=agent, occurred_at=occurred_at,
+        subject=subject, body_html=body_html, summary=summary, outcome=outcome, duration_seconds=duration_seconds,
+        case=case, conversation=conversation, external_id=external_id, metadata=metadata, cost=cost,
+    )  # fmt: skip
+    interaction.save()
+    if _hooks:
+        transaction.on_commit(lambda: _run_hooks(interaction))
+    return interaction
+
+
+def interaction_build(
+    *,
+    channel: str,
+    direction: str,
+    kind: str,
+    customer=None,
+    agent=None,
+    occurred_at: datetime.datetime | None = None,
+    subject: str = "",
+    body_html: str = "",
+    summary: str = "",
+    outcome: str = "",
+    duration_seconds: int | None = None,
+    case=None,
+    conversation=None,
+    external_id: str = "",
+    metadata: dict | None = None,
+    cost: Decimal | None = None,
+) -> Interaction:
+    """What ``interaction_record`` saves, validated but not saved: for adapters that record many
+    contacts at once with ``interactions_record_many``."""
+    if channel not in _valid_channels():
         raise ApplicationError(
             "invalid_choice", _("Unknown channel: %(channel)s") % {"channel": channel}, field="channel"
         )
@@ -129,10 +161,23 @@ def interaction_record(
         metadata=metadata or {},
     )
     interaction.full_clean(exclude=["customer", "agent", "case", "conversation", "metadata", "body", "summary"])
-    interaction.save()
-    if _hooks:
-        transaction.on_commit(lambda: _run_hooks(interaction))
     return interaction
+
+
+def interactions_record_many(interactions: list[Interaction]) -> list[Interaction]:
+    """Save interactions built by ``interaction_build`` in one INSERT; the reactions run after commit,
+    one call per interaction, as ``interaction_record`` does."""
+    if not interactions:
+        return interactions
+    Interaction.objects.bulk_create(interactions)
+    if _hooks:
+        for interaction in interactions:
+            transaction.on_commit(functools.partial(_run_hooks, interaction))
+    return interactions
+
+
+def _valid_channels() -> set[str]:
+    return {choice for choice, _label in Interaction._meta.get_field("channel").choices}
 
 
 def _run_hooks(interaction: Interaction) -> None:
