@@ -115,8 +115,36 @@ def channels_screen_pop(run: Run) -> None:
                         run.problem(f"ended answered {status}: {content[:200]!r}")
                         return
             client.close()
+        _statements_pinned(run, numbers[0])
     finally:
         os.environ.pop("CTI_SHARED_SECRET", None)
         _calls_cleanup()
     dataset_size_note(run)
     run.note(f"{len(numbers)} calls; {matched} numbers resolved to a customer or candidates (all should)")
+
+
+# The call's advisory lock, the session, the agent of the extension, the number's contact points, the
+# customer, the INSERT of the session, the card (one statement); then, publishing the screen pop after
+# commit, the agent's user and group permissions (BEGIN and COMMIT are not counted).
+RINGING_STATEMENTS = 9
+
+
+def _statements_pinned(run: Run, e164: str) -> None:
+    """One more ringing event in-process, its SQL statements counted (pinned at RINGING_STATEMENTS)."""
+    from django.test import Client, override_settings
+
+    from bench.customers_common import statements
+
+    body = json.dumps({"event": "ringing", "call_id": "bench-call-count", "caller_number": e164,
+                       "agent_extension": EXTENSION}).encode()  # fmt: skip
+    headers = _signed(body)
+    with override_settings(CTI_SHARED_SECRET=SECRET), statements() as seen:
+        response = Client(SERVER_NAME="127.0.0.1").post(
+            URL, data=body, content_type="application/json",
+            headers={name: value for name, value in headers.items() if name.startswith("X-")},
+        )  # fmt: skip
+    if response.status_code != 200:
+        run.problem(f"in-process ringing answered {response.status_code}")
+    run.note(f"a ringing event runs {len(seen)} SQL statements (pinned at {RINGING_STATEMENTS} or fewer)")
+    if len(seen) > RINGING_STATEMENTS:
+        run.problem(f"a ringing event ran {len(seen)} SQL statements, more than {RINGING_STATEMENTS}")

@@ -108,3 +108,27 @@ def _http(run: Run, pk: int) -> None:
                 raise RuntimeError(f"{path} answered {status}")
         client.close()
     run.note(f"HTTP: {PAGE_REQUESTS} measured requests after 20 warm-up ones; response {size:,} B")
+    _statements_pinned(run, path)
+
+
+# session, user, user permissions, group permissions, the customer, the page of entries
+PAGE_STATEMENTS = 6
+
+
+def _statements_pinned(run: Run, path: str) -> None:
+    """The htmx page in-process once, its SQL statements counted: more than PAGE_STATEMENTS is a problem."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from bench.bench_foundation import BENCH_ADMIN_USERNAME
+
+    browser = Client(SERVER_NAME="127.0.0.1")
+    browser.force_login(get_user_model().objects.get(username=BENCH_ADMIN_USERNAME))
+    browser.get(path, headers={"HX-Request": "true"})
+    with statements() as seen:
+        response = browser.get(path, headers={"HX-Request": "true"})
+    if response.status_code != 200:
+        run.problem(f"{path} answered {response.status_code} in-process")
+    run.note(f"the htmx page ran {len(seen)} SQL statements (pinned at {PAGE_STATEMENTS} or fewer)")
+    if len(seen) > PAGE_STATEMENTS:
+        run.problem(f"the htmx timeline page ran {len(seen)} SQL statements, more than {PAGE_STATEMENTS}")

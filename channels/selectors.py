@@ -8,11 +8,13 @@ with a row comparison, which PostgreSQL turns into the same range scan (no OFFSE
 from __future__ import annotations
 
 import datetime
+import functools
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, QuerySet, Sum
-from django.db.models.expressions import RawSQL
+from django.db import connection
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from channels.choices import Direction, InteractionChannel, InteractionKind
@@ -118,6 +120,30 @@ class TimelinePage:
     next_cursor: str | None
 
 
+@functools.cache
+def _timeline_sql() -> str:
+    """The page query, written once: the ORM spent longer compiling it (about 2 ms) than PostgreSQL
+    planning and running it. Same columns and joins as ``TIMELINE_COLUMNS``; ``{where}`` is filled in."""
+    from django.contrib.auth import get_user_model
+
+    from channels.models import Case, Conversation
+
+    columns = ", ".join(
+        f"i.{column}" if "__" not in column else {
+            "agent__username": "u.username", "agent__first_name": "u.first_name", "agent__last_name": "u.last_name",
+            "case__number": "k.number", "conversation__subject": "v.subject",
+        }[column]
+        for column in TIMELINE_COLUMNS.values()
+    )  # fmt: skip
+    return (
+        f"SELECT {columns} FROM {Interaction._meta.db_table} i"  # noqa: S608 - constants only
+        f" LEFT JOIN {get_user_model()._meta.db_table} u ON u.id = i.agent_id"
+        f" LEFT JOIN {Case._meta.db_table} k ON k.id = i.case_id"
+        f" LEFT JOIN {Conversation._meta.db_table} v ON v.id = i.conversation_id"
+        " WHERE {where} ORDER BY i.occurred_at DESC, i.id DESC LIMIT %s"
+    )
+
+
 def interaction_timeline(
     *,
     customer: Customer | int,
@@ -134,16 +160,30 @@ def interaction_timeline(
     last entry. ``next_cursor`` is None on the last page. Entries carry their agent, case number and
     conversation subject (joined, not fetched one by one).
     """
-    queryset = _filtered(customer=customer, channels=channels, kinds=kinds, since=since, until=until)
+    customer_id = customer.pk if isinstance(customer, Customer) else customer
+    where, params = ["i.customer_id = %s"], [customer_id]
+    if channels:
+        where.append("i.channel = ANY(%s)")
+        params.append(list(channels))
+    if kinds:
+        where.append("i.kind = ANY(%s)")
+        params.append(list(kinds))
+    if since is not None:
+        where.append("i.occurred_at >= %s")
+        params.append(since)
+    if until is not None:
+        where.append("i.occurred_at < %s")
+        params.append(until)
     if before is not None:
-        queryset = queryset.filter(
-            RawSQL(
-                '("channels_interaction"."occurred_at", "channels_interaction"."id") < (%s, %s)',
-                (before.occurred_at, before.id),
-                output_field=BooleanField(),
-            )
-        )
-    rows = [TimelineEntry(*row) for row in queryset.values_list(*TIMELINE_COLUMNS.values())[: limit + 1]]
+        where.append("(i.occurred_at, i.id) < (%s, %s)")
+        params += [before.occurred_at, before.id]
+    params.append(limit + 1)
+    with connection.cursor() as cursor:
+        cursor.execute(_timeline_sql().format(where=" AND ".join(where)), params)
+        rows = [TimelineEntry(*row) for row in cursor.fetchall()]
+    for row in rows:
+        if isinstance(row.metadata, str | bytes):  # jsonb arrives as text; JSONField would decode it
+            row.metadata = json.loads(row.metadata)
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = TimelineCursor(rows[-1].occurred_at, rows[-1].pk).encode() if has_more and rows else None

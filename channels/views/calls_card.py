@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 from django import forms
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -95,6 +98,15 @@ def call_log_url(customer_id: int | None) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=32)
+def _blank_fields(form_class: type[forms.Form], language: str | None) -> dict[str, str]:
+    """``channels/calls/field.html`` of every field of an unbound, empty form, rendered once per language:
+    the screen pop of every ringing call shows the same empty forms, and rendering their widgets was the
+    largest part of rendering the card."""
+    form = form_class()
+    return {name: render_to_string("channels/calls/field.html", {"field": form[name]}) for name in form.fields}
+
+
 def card_context(*, session: CallSession, user, outcome_form=None, prospect_form=None, card=None,
                  candidates=None) -> dict:  # fmt: skip
     """Everything ``channels/calls/card.html`` shows for one call, for ``user`` (their permissions).
@@ -112,6 +124,7 @@ def card_context(*, session: CallSession, user, outcome_form=None, prospect_form
     if interaction is not None and interaction.outcome != "missed":
         initial = {"outcome": interaction.outcome, "summary": interaction.summary}
     can = user.has_perm if user is not None else (lambda perm: False)
+    language = get_language()
     return {
         "session": session,
         "card": card,
@@ -120,6 +133,9 @@ def card_context(*, session: CallSession, user, outcome_form=None, prospect_form
         "number_display": phone_display(session.caller_e164) if session.caller_e164 else session.caller_number,
         "outcome_form": outcome_form or CallOutcomeForm(initial=initial),
         "prospect_form": prospect_form or ProspectForm(),
+        # The same markup as the forms above when they are blank (no form given, nothing logged yet).
+        "outcome_fields": _blank_fields(CallOutcomeForm, language) if outcome_form is None and not initial else None,
+        "prospect_fields": _blank_fields(ProspectForm, language) if prospect_form is None else None,
         "call_log_url": call_log_url(session.customer_id),
         "can_create_customer": can("customers.add_customer"),
         "can_link_customer": can("customers.add_contactpoint"),

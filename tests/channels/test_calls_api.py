@@ -96,6 +96,35 @@ def test_the_card_carries_cases_last_contacts_last_call_and_consents(
     assert response.json()["agent_id"] == agent.pk
 
 
+def test_the_card_is_read_in_one_statement_with_the_same_values_as_the_models(django_assert_num_queries, agent):
+    from channels.services.calls import call_customer_card
+
+    agent.first_name, agent.last_name = "Inès", "Garnier"
+    agent.save()
+    customer = CustomerFactory(owner=agent)
+    due = timezone.now() + datetime.timedelta(hours=5, microseconds=123456)
+    case = CaseFactory(customer=customer, subject="Late delivery", status=CaseStatus.WAITING, resolution_due_at=due)
+    call = InteractionFactory(customer=customer, channel=InteractionChannel.PHONE, kind="call",
+                              subject="Où est mon colis ?", summary="<b>pas</b> reçu", outcome="rappel",
+                              direction="outbound", occurred_at=timezone.now())  # fmt: skip
+
+    with django_assert_num_queries(1):
+        card = call_customer_card(customer=customer)
+
+    assert card["owner"] == "Inès Garnier"
+    assert card["open_cases"] == [{"number": case.number, "subject": "Late delivery", "status": "waiting",
+                                   "status_label": str(case.get_status_display()), "priority": case.priority,
+                                   "due_at": due}]  # fmt: skip
+    assert card["last_contacts"][0]["occurred_at"] == call.occurred_at
+    assert card["last_contacts"][0]["channel_label"] == str(call.get_channel_display())
+    assert card["last_call"] == {"occurred_at": call.occurred_at, "direction": "outbound",
+                                 "reason": "Où est mon colis ?", "summary": "<b>pas</b> reçu",
+                                 "outcome": "rappel"}  # fmt: skip
+    assert card["consents"] == {"email": None, "sms": None, "phone": None, "postal_mail": None,
+                                "web_personalisation": None}  # fmt: skip
+    assert call_customer_card(customer=CustomerFactory(owner=None))["owner"] is None
+
+
 def test_an_unknown_number_answers_no_customer_and_is_followed(client, caller):
     response = post_event(client, ringing(number="01 45 67 89 10"))
 

@@ -204,3 +204,23 @@ def test_entries_link_to_their_case_and_their_email_thread(client, agent):
     assert f'href="/channels/desk/cases/{case.pk}/" data-testid="entry-case"' in page
     assert f'href="/channels/email/threads/{thread.pk}/" data-testid="entry-conversation"' in page
     assert "Conversation: Remboursement" in page
+
+
+def test_entries_built_in_python_escape_every_value_and_show_local_time_in_the_locale(client, agent):
+    from django.utils import translation
+
+    customer = CustomerFactory()
+    at = datetime.datetime(2026, 3, 1, 23, 30, tzinfo=datetime.UTC)  # 00:30 on 2 March in Paris
+    InteractionFactory(customer=customer, occurred_at=at, subject='<script>alert("s")</script>',
+                       summary="<b>x</b> & " + "y" * 400, outcome='"quoted"', cost=Decimal("6.00"),
+                       duration_seconds=75, metadata={"store": "<i>Lyon</i>"})  # fmt: skip
+    client.force_login(agent)
+    with translation.override("fr"), timezone.override("Europe/Paris"):
+        body = client.get(f"/channels/customers/{customer.pk}/timeline/", HTTP_ACCEPT_LANGUAGE="fr", **HX)
+    html = body.content.decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert(&quot;s&quot;)&lt;/script&gt;" in html
+    assert "&lt;b&gt;x&lt;/b&gt; &amp; " + "y" * 288 + "…</div>" in html  # cut at 300 characters
+    assert 'data-testid="entry-outcome">&quot;quoted&quot;</span>' in html
+    assert "&lt;i&gt;Lyon&lt;/i&gt;" in html and 'data-testid="entry-duration">' in html and " 1:15</span>" in html
+    assert 'datetime="2026-03-02T00:30:00+01:00">02/03/2026 00:30</time>' in html
+    assert " 6,00 EUR</span>" in html
