@@ -51,6 +51,7 @@ from customers.models import ContactPoint, Customer
 from customers.normalise import email_normalise
 
 CREATED, DUPLICATE, AUTO_REPLY, BOUNCE = "created", "duplicate", "auto_reply", "bounce"
+REOPENED_BY_REPLY = (CaseStatus.RESOLVED, CaseStatus.CLOSED, CaseStatus.WAITING)
 
 
 @dataclass
@@ -253,6 +254,7 @@ class _Batch:
         self.sla = None  # (policy, first response due, resolution due) of the batch's new cases
         self.new_conversations: list[Conversation] = []
         self.pending: list[tuple[Interaction, ParsedEmail]] = []
+        self.replied: dict[int, Conversation] = {}  # stored threads a message of the batch answered
 
     def _stored_threads(self, mail: list[ParsedEmail]) -> dict[str, Conversation]:
         """The conversations the batch's messages answer, locked (in id order) with their cases."""
@@ -278,6 +280,14 @@ class _Batch:
             .filter(pk__in=set(by_id.values()))
             .order_by("pk")
         }
+        # Their cases too (after the conversations, in id order, as a reply one by one locks them): a reply
+        # then reopens its case without reading it again, and one to an open case writes nothing to it.
+        case_ids = {conversation.case_id for conversation in conversations.values() if conversation.case_id}
+        if case_ids:
+            cases = Case.objects.select_for_update().filter(pk__in=case_ids).order_by("pk").in_bulk()
+            for conversation in conversations.values():
+                if conversation.case_id in cases:
+                    conversation.case = cases[conversation.case_id]
         return {mid: conversations[pk] for mid, pk in by_id.items() if pk in conversations}
 
     def _case(self, parsed: ParsedEmail, *, customer: Customer | None, queue) -> Case:
@@ -366,7 +376,8 @@ class _Batch:
             if not parsed.is_auto_reply:
                 # The thread's case, open or not: a reply to a resolved or closed case reopens it.
                 if case is not None:
-                    case = case_customer_replied(case)
+                    if case.status in REOPENED_BY_REPLY:  # else case_customer_replied would change nothing
+                        case = case_customer_replied(case)
                 else:
                     case = case_open(
                         subject=parsed.subject or _("Email from %(sender)s") % {"sender": parsed.from_address},
@@ -379,7 +390,7 @@ class _Batch:
                 if conversation.status == ConversationStatus.CLOSED:
                     conversation.status, conversation.closed_at = ConversationStatus.OPEN, None
             conversation.last_message_at = now
-            conversation.save(update_fields=["case", "last_message_at", "status", "closed_at"])
+            self.replied[conversation.pk] = conversation  # saved at the flush, one UPDATE for the batch
 
         interaction = interaction_build(
             channel=InteractionChannel.EMAIL,
@@ -413,6 +424,11 @@ class _Batch:
         if self.new_conversations:
             Conversation.objects.bulk_create(self.new_conversations)
             self.new_conversations = []
+        if self.replied:
+            Conversation.objects.bulk_update(
+                list(self.replied.values()), ["case", "last_message_at", "status", "closed_at"]
+            )
+            self.replied = {}
         if self.pending:
             interactions_record_many([interaction for interaction, _parsed in self.pending])
             _store_attachments_many(self.pending)

@@ -156,3 +156,23 @@ def test_the_api_stores_a_batch_when_the_message_field_is_repeated(client, media
     assert refused["status"] == "rejected" and refused["error"]["code"] == "email_no_sender"
     assert again["status"] == "duplicate" and again["interaction"] == first["interaction"]
     assert Interaction.objects.count() == 1
+
+
+def test_replies_in_a_batch_move_a_waiting_case_back_to_open_and_leave_an_open_one_alone(media):
+    waiting = email_inbound_record(raw=build_message(message_id="<w1@example.fr>"))
+    opened = email_inbound_record(raw=build_message(message_id="<o1@example.fr>"))
+    Case.objects.filter(pk=waiting.case.pk).update(status=CaseStatus.WAITING)
+    Case.objects.filter(pk=opened.case.pk).update(status=CaseStatus.OPEN)
+    Conversation.objects.filter(pk=waiting.conversation.pk).update(status="closed", closed_at=timezone.now())
+    before = Case.objects.get(pk=opened.case.pk).updated_at
+    results = email_inbound_record_many(
+        [build_message(message_id=f"<r{n}@example.fr>", in_reply_to=parent)
+         for n, parent in enumerate(["<w1@example.fr>", "<o1@example.fr>", "<w1@example.fr>"])]
+    )  # fmt: skip
+    assert [r.case.pk for r in results] == [waiting.case.pk, opened.case.pk, waiting.case.pk]
+    case = Case.objects.get(pk=waiting.case.pk)
+    assert case.status == CaseStatus.OPEN and case.reopened_count == 0
+    assert Case.objects.get(pk=opened.case.pk).updated_at == before
+    thread = Conversation.objects.get(pk=waiting.conversation.pk)
+    assert thread.status == "open" and thread.closed_at is None
+    assert thread.last_message_at >= waiting.conversation.last_message_at
