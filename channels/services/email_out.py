@@ -16,7 +16,6 @@ from email.utils import formataddr, make_msgid, parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
@@ -25,6 +24,7 @@ from channels.choices import ConversationKind, ConversationStatus, Direction, In
 from channels.models import Case, Conversation, Interaction, Mailbox, ResponseTemplate
 from channels.services.cases import case_agent_responded
 from channels.services.interactions import interaction_record
+from channels.services.templates import template_context, template_text_render
 from crm.errors import ApplicationError
 from customers.choices import ContactKind
 from customers.models import ContactPoint, Customer
@@ -114,38 +114,14 @@ def _from_address(*, case: Case | None, conversation: Conversation | None) -> st
 # -- templates ---------------------------------------------------------------------------------------
 
 
-def email_template_context(*, customer: Customer, agent=None, case: Case | None = None) -> dict:
-    """What a template may use: plain values, never model instances (no method calls from templates)."""
-    return {
-        "customer": {
-            "display_name": customer.display_name,
-            "title": str(customer.get_title_display()) if customer.title else "",
-            "given_name": customer.given_name,
-            "family_name": customer.family_name,
-            "company_name": customer.company_name,
-            "account_number": customer.account_number,
-        },
-        "agent": {
-            "name": (agent.get_full_name() or agent.get_username()) if agent is not None else "",
-            "first_name": getattr(agent, "first_name", "") if agent is not None else "",
-            "email": getattr(agent, "email", "") if agent is not None else "",
-        },
-        "case": {"number": case.number, "subject": case.subject} if case is not None else {},
-    }
-
-
 def email_template_render(*, template: ResponseTemplate, customer: Customer, agent=None,
                           case: Case | None = None) -> tuple[str, str]:  # fmt: skip
     """``(subject, body)`` of an email template for this customer: plain text the agent then edits."""
     if template.channel != "email" or not template.is_active:
         raise ApplicationError("invalid_template", _("Choose an active email template."), field="template")
-    context = Context(email_template_context(customer=customer, agent=agent, case=case), autoescape=False)
-    try:
-        subject = Template(template.subject).render(context).strip() if template.subject else ""
-        body = Template(template.body).render(context).strip()
-    except TemplateSyntaxError as error:
-        raise ApplicationError("template_error", _("The template cannot be rendered: %(error)s") % {"error": error},
-                               field="template") from None  # fmt: skip
+    context = template_context(customer=customer, agent=agent, case=case)
+    subject = template_text_render(template.subject, context=context, field="template") if template.subject else ""
+    body = template_text_render(template.body, context=context, field="template")
     return " ".join(subject.split()), body
 
 

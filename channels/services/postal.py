@@ -24,7 +24,7 @@ from channels.choices import Direction, InteractionChannel, InteractionKind, Let
 from channels.documents.letters import letter_page_count, letter_reference
 from channels.models import Letter, LetterBatch, ResponseTemplate
 from channels.services.interactions import interaction_record, text_summary
-from channels.services.sms import template_context, template_text_render
+from channels.services.templates import template_context, template_text_render
 from crm.errors import ApplicationError
 from customers.choices import Channel, ConsentStatus, Purpose, RecordSource
 from customers.export import cell_neutralise

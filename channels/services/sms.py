@@ -13,7 +13,6 @@ import re
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from channels.choices import (
 from channels.models import Case, Conversation, Interaction, ResponseTemplate
 from channels.services.cases import case_agent_responded, case_customer_replied, case_open
 from channels.services.interactions import interaction_record
+from channels.services.templates import template_context, template_text_render
 from channels.sms import SmsProviderError, sms_provider
 from channels.sms.encoding import sms_segments
 from crm.errors import ApplicationError
@@ -46,35 +46,6 @@ PERMANENT_FAILURES = frozenset({"undeliverable"})
 
 
 # -- templates ---------------------------------------------------------------------------------
-
-
-def template_context(*, customer: Customer, agent=None, case: Case | None = None) -> dict:
-    """What a response template may use: plain values, never model instances (no method calls)."""
-    return {
-        "customer": {
-            "display_name": customer.display_name,
-            "title": str(customer.get_title_display()) if customer.title else "",
-            "given_name": customer.given_name,
-            "family_name": customer.family_name,
-            "company_name": customer.company_name,
-            "account_number": customer.account_number,
-        },
-        "agent": {
-            "name": (agent.get_full_name() or agent.get_username()) if agent is not None else "",
-            "first_name": getattr(agent, "first_name", "") if agent is not None else "",
-        },
-        "case": {"number": case.number, "subject": case.subject} if case is not None else {},
-    }
-
-
-def template_text_render(text: str, *, context: dict, field: str = "body") -> str:
-    """Render a template's text (Django template syntax, no HTML escaping: SMS and letters are plain)."""
-    try:
-        return Template(text).render(Context(context, autoescape=False)).strip()
-    except TemplateSyntaxError as error:
-        raise ApplicationError(
-            "template_error", _("The template cannot be rendered: %(error)s") % {"error": error}, field=field
-        ) from None
 
 
 def sms_template_render(*, template: ResponseTemplate, customer: Customer, agent=None, case=None) -> str:
