@@ -74,3 +74,21 @@ def marketer(make_staff):
 @pytest.fixture
 def admin_staff(make_staff):
     return make_staff(roles.ADMIN, username="admin.test", is_staff=True)
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """A real SMTP server (aiosmtpd) on a loopback port; Django's SMTP backend points at it for the test."""
+    from aiosmtpd.controller import Controller
+
+    from tests.support import SmtpSink, free_port
+
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield sink
+    controller.stop()

@@ -90,3 +90,20 @@ def stop_process(process: subprocess.Popen, *, seconds: float = 15) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+
+
+class SmtpSink:
+    """An aiosmtpd handler that keeps every envelope it receives (the ``smtp_sink`` fixture's server)."""
+
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+    def messages(self):
+        """The received messages, parsed with the standard library's modern email policy."""
+        from email import message_from_bytes, policy
+
+        return [message_from_bytes(e.original_content, policy=policy.default) for e in self.envelopes]

@@ -64,37 +64,3 @@ def integration_token(make_staff):
     user = make_staff(roles.INTEGRATION, username="mail-gateway")
     _token, key = api_token_create(user=user, name="Mail gateway", acting_user=user)
     return key
-
-
-class SmtpSink:
-    """An aiosmtpd handler that keeps every envelope it receives."""
-
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-    def messages(self):
-        from email import message_from_bytes, policy
-
-        return [message_from_bytes(e.original_content, policy=policy.default) for e in self.envelopes]
-
-
-@pytest.fixture
-def smtp_sink(settings):
-    """A real SMTP server on a loopback port; Django's backend is pointed at it for the test."""
-    from aiosmtpd.controller import Controller
-
-    from tests.channels.email_dovecot import free_port
-
-    sink = SmtpSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield sink
-    controller.stop()

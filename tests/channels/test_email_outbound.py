@@ -15,7 +15,6 @@ from tests.customers_factories import CustomerFactory, EmailFactory
 
 pytestmark = pytest.mark.django_db
 media = email_support.media
-smtp_sink = email_support.smtp_sink
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import re
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import mail, signing
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -19,23 +18,10 @@ from channels.services.surveys import TOKEN_SALT, survey_token, surveys_send_due
 from channels.tasks.desk import surveys_send_due_task
 from customers.choices import ConsentSource, ConsentStatus
 from tests.channels_factories import CaseFactory
-from tests.crm.test_auth import SinkHandler, free_port
 from tests.customers_factories import ConsentFactory, CustomerFactory, EmailFactory
+from tests.support import free_port
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def smtp_sink(settings):
-    handler = SinkHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield handler
-    controller.stop()
 
 
 def resolved_case(*, language="en", **customer_fields):
@@ -89,8 +75,8 @@ def test_the_survey_goes_through_smtp_in_the_customers_language_and_lands_on_the
 
     assert surveys_send_due_task.apply().get() == {"sent": 1, "skipped": 0, "failed": 0}
 
-    assert len(smtp_sink.messages) == 1
-    envelope = smtp_sink.messages[0]
+    assert len(smtp_sink.envelopes) == 1
+    envelope = smtp_sink.envelopes[0]
     assert envelope.rcpt_tos == [f"client{case.customer_id}@example.fr"]
     message = message_from_bytes(envelope.original_content, policy=policy.default)
     assert case.number in message["Subject"]
@@ -106,7 +92,7 @@ def test_the_survey_goes_through_smtp_in_the_customers_language_and_lands_on_the
     assert sent.external_id == message["Message-ID"]
 
     # Running again sends nothing more.
-    assert surveys_send_due()["sent"] == 0 and len(smtp_sink.messages) == 1
+    assert surveys_send_due()["sent"] == 0 and len(smtp_sink.envelopes) == 1
 
 
 def test_a_failed_send_releases_the_survey_for_the_next_run(settings):

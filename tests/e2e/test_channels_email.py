@@ -15,7 +15,6 @@ from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 media = email_support.media
-smtp_sink = email_support.smtp_sink
 
 PAYLOAD = """<p>Hello <b>team</b>, my parcel never arrived.</p>
 <script>window.__xss = 1; alert('script')</script>
