@@ -24,7 +24,6 @@ run: $(VENV)/.run-deps
 	$(PY) -m crm.run
 
 test: $(VENV)/.dev-deps
-	$(PY) manage.py compile_translations
 	$(PY) -m pytest -n $(XDIST) --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-deps

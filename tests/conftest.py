@@ -25,6 +25,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_configure(config):
+    """Compile the translation catalogues once (the xdist controller only), before any worker starts.
+
+    Done here rather than by a `manage.py` call before pytest: that call would start the embedded
+    servers in another process, and this session would then leave them running when it ends.
+    """
+    if hasattr(config, "workerinput"):
+        return
+    from crm.management.commands.compile_translations import compile_translations
+
+    compile_translations()
+
+
 def pytest_unconfigure(config):
     """Stop the embedded servers if this test session started them (the xdist controller only)."""
     if hasattr(config, "workerinput"):
