@@ -26,7 +26,14 @@ from crm.redis import redis_client
 
 STREAM_SECONDS = 55
 KEEPALIVE_SECONDS = 15
-PREFIX = "relais:sse:"
+
+
+def channel_name(topic: str) -> str:
+    """The Redis pub/sub channel of ``topic``. Pub/sub ignores Redis database numbers, so the name carries
+    the cache key prefix and the database: two sites (or two test workers) sharing one Redis never hear
+    each other's events."""
+    db = redis_client().connection_pool.connection_kwargs.get("db", 0)
+    return f"{settings.CACHES['default'].get('KEY_PREFIX', 'relais')}:{db}:sse:{topic}"
 
 
 def publish(topic: str, event: str, data: str) -> int:
@@ -37,7 +44,7 @@ def publish(topic: str, event: str, data: str) -> int:
     """
     payload = json.dumps({"event": event, "data": data})
     try:
-        return int(redis_client().publish(PREFIX + topic, payload))
+        return int(redis_client().publish(channel_name(topic), payload))
     except redis.RedisError:
         return 0
 
@@ -49,7 +56,7 @@ def _frame(event: str, data: str) -> str:
 
 def _sync_stream(topics: list[str], *, seconds: int):
     pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(*[PREFIX + t for t in topics])
+    pubsub.subscribe(*[channel_name(t) for t in topics])
     try:
         yield ": connected\n\n"
         deadline = time.monotonic() + seconds
@@ -70,7 +77,7 @@ def _sync_stream(topics: list[str], *, seconds: int):
 async def _async_stream(topics: list[str], *, seconds: int):
     client = aioredis.Redis.from_url(settings.REDIS_URL)
     pubsub = client.pubsub(ignore_subscribe_messages=True)
-    await pubsub.subscribe(*[PREFIX + t for t in topics])
+    await pubsub.subscribe(*[channel_name(t) for t in topics])
     try:
         yield ": connected\n\n"
         deadline = time.monotonic() + seconds

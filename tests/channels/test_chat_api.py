@@ -9,6 +9,7 @@ import pytest
 
 from channels.choices import ChatAuthor, ConversationStatus, InteractionChannel, InteractionKind
 from channels.models import ChatMessage, Conversation, Interaction
+from channels.realtime import channel_name
 from channels.services import chat as chat_services
 from crm.redis import redis_client
 from tests.channels_factories import QueueFactory, SiteFactory
@@ -182,14 +183,14 @@ def test_it_throttles_a_visitor_flooding_the_api(client, site, settings):
 def test_it_publishes_a_new_chat_to_the_console_and_lines_to_the_chat(client, site, agent,
                                                                       django_capture_on_commit_callbacks):  # fmt: skip
     pubsub = redis_client().pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe("relais:sse:console")
+    pubsub.subscribe(channel_name("console"))
     try:
         with django_capture_on_commit_callbacks(execute=True):
             body = start(client, site).json()
         event = _next_message(pubsub)
         assert json.loads(event["data"]) == {"event": "chat_new", "data": str(body["id"])}
 
-        pubsub.subscribe(f"relais:sse:chat:{body['id']}")
+        pubsub.subscribe(channel_name(f"chat:{body['id']}"))
         conversation = Conversation.objects.get(pk=body["id"])
         with django_capture_on_commit_callbacks(execute=True):
             chat_services.chat_take(conversation=conversation, agent=agent)

@@ -114,7 +114,7 @@ def listener():
 
     def listen(topic: str):
         pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(realtime.PREFIX + topic)
+        pubsub.subscribe(realtime.channel_name(topic))
         pubsub.get_message(timeout=1)  # the subscribe confirmation
         subscribers.append(pubsub)
         return pubsub

@@ -11,7 +11,7 @@ from django.test import override_settings
 from playwright.sync_api import expect
 
 from channels.models import AgentProfile, Interaction
-from channels.realtime import PREFIX
+from channels.realtime import channel_name
 from crm.redis import redis_client
 from tests.channels.calls_signing import SECRET, URL, signed_headers
 from tests.customers_factories import CustomerFactory, MobileFactory
@@ -29,7 +29,7 @@ def _post(live_server, payload: dict) -> requests.Response:
 def _wait_for_stream(topic: str, seconds: float = 10) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if redis_client().pubsub_numsub(PREFIX + topic)[0][1] >= 1:
+        if redis_client().pubsub_numsub(channel_name(topic))[0][1] >= 1:
             return
         time.sleep(0.05)
     raise AssertionError(f"the console never subscribed to {topic}")
