@@ -71,36 +71,17 @@ def channel_cost(channel: str) -> tuple[Decimal, str]:
     return DEFAULT_COSTS.get(channel, Decimal("0")), "EUR"
 
 
-def interaction_record(
-    *,
-    channel: str,
-    direction: str,
-    kind: str,
-    customer=None,
-    agent=None,
-    occurred_at: datetime.datetime | None = None,
-    subject: str = "",
-    body_html: str = "",
-    summary: str = "",
-    outcome: str = "",
-    duration_seconds: int | None = None,
-    case=None,
-    conversation=None,
-    external_id: str = "",
-    metadata: dict | None = None,
-    cost: Decimal | None = None,
-) -> Interaction:
+def interaction_record(**fields) -> Interaction:
     """Record one contact on the timeline and schedule the reactions for after commit.
 
-    ``body_html`` is sanitised here (callers pass what they received); ``summary`` defaults to the
-    body's text. ``cost`` defaults to the channel's cost (pass 0 for a contact that cost nothing, such
-    as an internal note). The customer may be None until the person is identified.
+    Takes the keyword arguments of ``interaction_build`` (channel, direction, kind, customer, agent,
+    occurred_at, subject, body_html, summary, outcome, duration_seconds, case, conversation,
+    external_id, metadata, cost). ``body_html`` is sanitised (callers pass what they received);
+    ``summary`` defaults to the body's text; ``cost`` defaults to the channel's cost (pass 0 for a
+    contact that cost nothing, such as an internal note). The customer may be None until the person
+    is identified.
     """
-    interaction = interaction_build(
-        channel=channel, direction=direction, kind=kind, customer=customer, agent=agent, occurred_at=occurred_at,
-        subject=subject, body_html=body_html, summary=summary, outcome=outcome, duration_seconds=duration_seconds,
-        case=case, conversation=conversation, external_id=external_id, metadata=metadata, cost=cost,
-    )  # fmt: skip
+    interaction = interaction_build(**fields)
     interaction.save()
     if _hooks:
         transaction.on_commit(lambda: _run_hooks(interaction))
