@@ -103,7 +103,8 @@ def indexes_dropped(cursor: Cursor, *tables: str) -> Iterator[list[str]]:
     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     for _name, definition in definitions:
-        cursor.execute(definition)
+        # A partitioned table's index reads "ON ONLY parent" (the parent alone); rebuild it on every partition.
+        cursor.execute(definition.replace(" ON ONLY ", " ON ", 1))
     for table in tables:
         cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
     if definitions:

@@ -270,8 +270,7 @@ class CustomersPart(DatasetPart):
             cursor.execute(
                 "INSERT INTO customers_name_postcode (address_id, customer_id, postcode, search_name) "
                 "SELECT a.id, a.customer_id, a.postcode, c.search_name FROM customers_postaladdress a "
-                "JOIN customers_customer c ON c.id = a.customer_id WHERE a.customer_id >= %s "
-                "ON CONFLICT (address_id) DO NOTHING",
+                "JOIN customers_customer c ON c.id = a.customer_id WHERE a.customer_id >= %s",
                 [first_id],
             )
         advance_account_sequence(cursor)

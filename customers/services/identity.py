@@ -175,12 +175,12 @@ def _exact_hits(query: _Query) -> list[tuple[str, int]]:
 def _fuzzy_hits(query: _Query) -> dict[int, float]:
     """Live customers whose folded name is close to the query: ``{id: trigram similarity}``.
 
-    With a postcode, the GiST index of ``customers_name_postcode`` (postcode + name trigrams, kept by
-    triggers; migrations 0006 and 0007) finds the addresses at that postcode whose name shares enough
-    trigrams, and similarity is computed on those only; with a birth date, the b-tree index on it narrows the
-    set (about 35 customers per day at 1M). Without either, or when they find nothing, the GIN trigram
-    index of the customers serves ``search_name %% query`` at a threshold high enough to keep rechecks
-    few.
+    With a postcode, ``customers_name_postcode`` (kept by triggers, hash-partitioned by postcode, a GIN
+    index of postcode + name trigrams in each partition; migrations 0006 and 0007) finds the addresses
+    at that postcode whose name shares enough trigrams, and similarity is computed on those only; with
+    a birth date, the b-tree index on it narrows the set (about 35 customers per day at 1M). Without
+    either, or when they find nothing, the GIN trigram index of the customers serves
+    ``search_name %% query`` at a threshold high enough to keep rechecks few.
     """
     select = (
         "SELECT c.id, similarity(c.search_name, q.v) AS sim "
