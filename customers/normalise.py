@@ -6,6 +6,7 @@ phone typed ``06 12 34 56 78`` and one sent as ``+33612345678`` become the same 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -115,6 +116,7 @@ def french_postcode(raw: str) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=65536)  # imports repeat the same few thousand localities
 def afnor_locality_line(*, postcode: str, city: str, country: str) -> str:
     """Line 6: for France, postcode then locality in capitals without accents (``75011 PARIS``)."""
     if country.upper() == "FR":

@@ -84,10 +84,22 @@ def phone_normalise_fast(raw: str) -> tuple[str, bool]:
     return phone.e164, phone.is_mobile
 
 
+# The two shapes nearly every file uses, read without strptime (a sixth of a bulk import's Python time,
+# most of it spent looking up the locale); anything else goes through DATE_FORMATS.
+ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+FRENCH_DATE = re.compile(r"^(\d{2})([/.-])(\d{2})\2(\d{4})$")
+
+
 def date_parse(raw: str) -> datetime.date:
     text = raw.strip()
     if "T" in text or (len(text) > 10 and text[4] == "-"):
         return datetime_parse(text).date()
+    match = ISO_DATE.match(text)
+    if match:
+        return datetime.date(int(match[1]), int(match[2]), int(match[3]))  # ValueError for 2024-02-30
+    match = FRENCH_DATE.match(text)
+    if match:
+        return datetime.date(int(match[4]), int(match[3]), int(match[1]))
     for fmt in DATE_FORMATS:
         try:
             return datetime.datetime.strptime(text, fmt).date()
