@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 
 from crm.errors import ApplicationError
@@ -104,8 +103,19 @@ def _name_ids(query: str, limit: int) -> list[int]:
     words = [word for word in query.split() if word]
     if not words:
         return []
-    likes = " AND ".join("c.search_name LIKE '%%' || relais_fold(%s) || '%%'" for _ in words)
     live = "c.merged_into_id IS NULL AND c.anonymised_at IS NULL"
+    with connection.cursor() as cursor:
+        # The whole name as typed first, through the b-tree on search_name: these rank first anyway, and
+        # a common full name ("Jean Martin") has enough of them that the ranked trigram scan is not needed.
+        cursor.execute(
+            f"SELECT c.id FROM customers_customer c WHERE c.search_name = relais_fold(%s) AND {live} "  # noqa: S608
+            "ORDER BY c.id LIMIT %s",
+            [" ".join(words), limit],
+        )
+        exact = [row[0] for row in cursor.fetchall()]
+    if len(exact) >= limit:
+        return exact
+    likes = " AND ".join("c.search_name LIKE '%%' || relais_fold(%s) || '%%'" for _ in words)
     rank = "word_similarity(relais_fold(%s), c.search_name) DESC, similarity(relais_fold(%s), c.search_name) DESC, c.id"
     with connection.cursor() as cursor:
         cursor.execute(
@@ -123,7 +133,7 @@ def _name_ids(query: str, limit: int) -> list[int]:
                 [query, query, query, limit],
             )
             ids += [row[0] for row in cursor.fetchall()]
-    return ids
+    return exact + [pk for pk in ids if pk not in exact]
 
 
 def _candidates(query: str, limit: int) -> list[tuple[int, str]]:
@@ -157,16 +167,27 @@ def _candidates(query: str, limit: int) -> list[tuple[int, str]]:
     return found
 
 
+# What a hit shows, in one raw query: the ORM compiled the same annotated query in more time than
+# PostgreSQL took to run it (~3 ms of a 6 ms account-number search).
+HYDRATE_SQL = """
+SELECT c.id, c.account_number, c.kind, c.given_name, c.family_name, c.company_name, c.stage, c.merged_into_id,
+       c.anonymised_at,
+       (SELECT p.value FROM customers_contactpoint p WHERE p.customer_id = c.id AND p.kind = %(email)s
+        ORDER BY p.is_primary DESC, p.id LIMIT 1) AS primary_email,
+       (SELECT p.value FROM customers_contactpoint p WHERE p.customer_id = c.id AND p.kind IN (%(mobile)s, %(phone)s)
+        ORDER BY p.is_primary DESC, p.kind DESC, p.id LIMIT 1) AS primary_phone,
+       (SELECT a.city FROM customers_postaladdress a WHERE a.customer_id = c.id
+        ORDER BY a.is_primary DESC, a.valid_from DESC, a.id LIMIT 1) AS primary_city
+FROM customers_customer c WHERE c.id = ANY(%(ids)s)
+"""
+
+
 def _hydrate(ids: list[int]) -> dict[int, Customer]:
-    email = ContactPoint.objects.filter(customer=OuterRef("pk"), kind=ContactKind.EMAIL).order_by("-is_primary", "id")
-    phone = ContactPoint.objects.filter(
-        customer=OuterRef("pk"), kind__in=[ContactKind.MOBILE, ContactKind.PHONE]
-    ).order_by("-is_primary", "-kind", "id")
-    city = PostalAddress.objects.filter(customer=OuterRef("pk")).order_by("-is_primary", "-valid_from", "id")
-    rows = Customer.objects.filter(pk__in=ids).annotate(
-        primary_email=Subquery(email.values("value")[:1]),
-        primary_phone=Subquery(phone.values("value")[:1]),
-        primary_city=Subquery(city.values("city")[:1]),
+    if not ids:
+        return {}
+    rows = Customer.objects.raw(
+        HYDRATE_SQL,
+        {"ids": list(ids), "email": ContactKind.EMAIL, "mobile": ContactKind.MOBILE, "phone": ContactKind.PHONE},
     )
     return {customer.pk: customer for customer in rows}
 

@@ -95,6 +95,17 @@ def test_it_ranks_the_closest_name_first():
     assert names(customer_search(query="martin"))[0] == "Anne Martin"
 
 
+def test_the_whole_name_typed_comes_first_even_beyond_the_ranked_candidates(monkeypatch):
+    """A common name matches more names than are ranked; the exact namesakes are still shown first."""
+    monkeypatch.setattr("customers.search.RANKED_CANDIDATES", 3)
+    for family in ("Martinez", "Martineau", "Martinet", "Martini"):
+        CustomerFactory(given_name="Jean", family_name=family)
+    namesakes = [CustomerFactory(given_name="Jean", family_name="Martin") for _ in range(2)]
+    hits = customer_search(query="Jean  MARTIN")
+    assert [hit.pk for hit in hits[:2]] == [customer.pk for customer in namesakes]
+    assert all(hit.name.startswith("Jean Martin") for hit in hits)
+
+
 def test_it_shows_exact_identifiers_before_name_matches():
     by_phone = CustomerFactory(given_name="Zoé", family_name="Zidane")
     MobileFactory(customer=by_phone, value="+33698765432")
