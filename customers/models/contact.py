@@ -10,11 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.choices import Channel, ConsentSource, ConsentStatus, ContactKind, Purpose
-from customers.models.customer import Customer
+from customers.models.customer import Customer, history_insert_event
 
 
 @pghistory.track(
-    pghistory.InsertEvent(),
+    history_insert_event(),
     pghistory.UpdateEvent(),
     pghistory.DeleteEvent(),
     fields=["customer", "kind", "value", "label", "is_primary", "is_verified", "is_undeliverable"],
@@ -67,7 +67,7 @@ class ContactPoint(models.Model):
 
 
 @pghistory.track(
-    pghistory.InsertEvent(),
+    history_insert_event(),
     pghistory.UpdateEvent(),
     pghistory.DeleteEvent(),
     fields=["customer", "line1", "line2", "line3", "line4", "line5", "line6", "postcode", "city", "country",

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import ImportJob
+from customers.models.customer import HISTORY_WRITTEN_SETTING
 from customers.normalise import afnor_locality_line
 from customers.services.imports.validation import customer_row_parse
 
@@ -221,12 +222,10 @@ def _find_duplicates_and_matches(cursor, *, source: str, report: Report) -> None
     )
 
 
-HISTORY_TRIGGERS = [
-    "customers.Customer:insert_insert",
-    "customers.Customer:update_update",
-    "customers.ContactPoint:insert_insert",
-    "customers.PostalAddress:insert_insert",
-]
+# The insert history triggers are skipped through HISTORY_WRITTEN_SETTING (a WHEN condition, no function
+# call per row); the customer update trigger has pghistory's change condition, so it is ignored the
+# pgtrigger way.
+HISTORY_TRIGGERS = ["customers.Customer:update_update"]
 
 
 def _ignored_triggers() -> str:
@@ -384,10 +383,16 @@ def customers_import_bulk(
                 params = {"now": now, "user": job.created_by_id, "source": job.source, "context": context}
                 # The per-row history triggers would upsert the same context row once per row (quadratic in
                 # one transaction); each statement writes its history rows itself, set-based, instead.
-                cursor.execute("SELECT set_config('pgtrigger.ignore', %s, true)", [_ignored_triggers()])
+                cursor.execute(
+                    "SELECT set_config('pgtrigger.ignore', %s, true), set_config(%s, 'on', true)",
+                    [_ignored_triggers(), HISTORY_WRITTEN_SETTING],
+                )
                 for statement in WRITE_SQL:
                     cursor.execute(statement, params)
-                cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
+                cursor.execute(
+                    "SELECT set_config('pgtrigger.ignore', '{}', true), set_config(%s, 'off', true)",
+                    [HISTORY_WRITTEN_SETTING],
+                )
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS import_staging")
