@@ -243,6 +243,10 @@ def test_the_bulk_path_imports_a_large_file_set_based(django_capture_on_commit_c
     assert ContactPointEvent.objects.filter(customer_id=new.pk).count() == 2
     assert CustomerEvent.objects.filter(pgh_obj=existing, pgh_label="update").get().family_name == "Durand3"
     assert CustomerEvent.objects.filter(pgh_context__metadata__import_job=job.pk).count() == 6000
+    # The insert triggers were skipped for the import only: a customer created afterwards has its history.
+    later = EmailFactory(value="later@example.fr")
+    assert CustomerEvent.objects.filter(pgh_obj=later.customer, pgh_label="insert").count() == 1
+    assert ContactPointEvent.objects.filter(pgh_obj=later, pgh_label="insert").count() == 1
 
 
 def test_the_fast_phone_path_agrees_with_phonenumbers():
