@@ -271,14 +271,15 @@ def availability_set(request: HttpRequest) -> HttpResponse:
 
 @staff_view(permission="channels.supervise_queues")
 def supervisor(request: HttpRequest) -> HttpResponse:
-    """Queue load and SLA breaches per queue and per agent; cases needing attention, reassignable here."""
-    context = {
-        "queues": supervisor_queues(),
-        "agents": supervisor_agents(),
-        "attention": supervisor_attention(),
-        "assignees": desk_assignees(),
-        "now": timezone.now(),
-    }
+    """Queue load and SLA breaches per queue and per agent; cases needing attention, reassignable here.
+
+    The page polls itself every 30 seconds (htmx) for the queue and agent figures only: the attention
+    list, with its reassignment forms, stays as it is while the supervisor works in it.
+    """
+    context = {"queues": supervisor_queues(), "agents": supervisor_agents(), "now": timezone.now()}
+    if getattr(request, "htmx", False):
+        return render(request, "channels/desk/supervisor.html#live", context)
+    context.update(attention=supervisor_attention(), assignees=desk_assignees())
     return render(request, "channels/desk/supervisor.html", context)
 
 

@@ -160,6 +160,23 @@ def test_the_supervisor_view_counts_per_queue_and_per_agent(client, supervisor, 
         client.get(reverse("channels:supervisor"))
 
 
+def test_the_supervisor_view_refreshes_its_figures_and_leaves_the_reassignment_list_alone(client, supervisor):
+    billing = QueueFactory(name="Billing", slug="billing")
+    CaseFactory(queue=billing, assignee=None, status="new", subject="Parcel lost")
+    client.force_login(supervisor)
+    page = client.get(reverse("channels:supervisor")).content.decode()
+    assert 'hx-trigger="every 30s"' in page and 'data-testid="supervisor-attention"' in page
+
+    CaseFactory(queue=billing, assignee=None, status="new", subject="Refund late")
+    response = client.get(reverse("channels:supervisor"), headers={"HX-Request": "true"})
+
+    fragment = response.content.decode()
+    assert response.status_code == 200
+    assert fragment.lstrip().startswith('<div id="supervisor-live"') and "<html" not in fragment
+    assert 'data-queue="billing"' in fragment and '<td class="text-end" data-col="open">2</td>' in fragment
+    assert "supervisor-attention" not in fragment and "Parcel lost" not in fragment
+
+
 def test_agents_and_marketers_cannot_open_the_supervisor_view(client, agent, marketer):
     CaseFactory(subject="Escalation secret")
     for user in (agent, marketer):
