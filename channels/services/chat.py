@@ -21,6 +21,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from channels import realtime
+from channels.access import chat_may_change
 from channels.choices import (
     ChatAuthor,
     ConversationKind,
@@ -247,18 +248,12 @@ def chats_waiting_and_open() -> QuerySet[Conversation]:
     )
 
 
-def chat_get_for_agent(*, user, pk: int) -> Conversation:
-    """A chat an agent may open (any console user sees every chat of the queue); 404 for anything else."""
-    from django.http import Http404
-
-    conversation = (
-        Conversation.objects.filter(pk=pk, kind=ConversationKind.CHAT)
-        .select_related("assignee", "customer", "site", "case")
-        .first()
-    )
-    if conversation is None or not user.has_perm("channels.use_console"):
-        raise Http404(_("No such chat."))
-    return conversation
+def _check_may_change(conversation: Conversation, user) -> None:
+    """Ending, opening a case and linking a customer: the answering agent's or a supervisor's to do."""
+    if not user.has_perm("channels.use_console") or not chat_may_change(user=user, conversation=conversation):
+        raise ApplicationError(
+            "not_your_chat", _("Only the agent answering this chat, or a supervisor, may do this."), status_code=403
+        )
 
 
 def _check_may_answer(conversation: Conversation, user) -> None:
@@ -350,9 +345,11 @@ def chat_customer_link(*, conversation: Conversation, customer, acting_user) -> 
     """This chat's visitor is ``customer``: set it on the conversation, its case, interactions and lines.
 
     In one transaction, as the composite keys want (DESIGN.md section 4). Links the visitor's browser
-    to the customer too. A chat already linked to another customer is refused.
+    to the customer too. A chat already linked to another customer is refused, and so is an agent who is
+    not answering the chat (``not_your_chat``, 403; a supervisor may).
     """
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    _check_may_change(conversation, acting_user)
     if conversation.customer_id == customer.pk:
         return conversation
     if conversation.customer_id is not None:
@@ -377,8 +374,12 @@ def chat_customer_link(*, conversation: Conversation, customer, acting_user) -> 
 
 @transaction.atomic
 def chat_case_open(*, conversation: Conversation, agent, subject: str = "", category: str = "request") -> Case:
-    """Open a case for this chat (the chat's customer, its queue, assigned to the agent)."""
+    """Open a case for this chat (the chat's customer, its queue, assigned to the agent).
+
+    Refused (``not_your_chat``, 403) to an agent who is not answering the chat; a supervisor may.
+    """
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    _check_may_change(conversation, agent)
     if conversation.case_id and Case.objects.filter(pk=conversation.case_id).exists():
         raise ApplicationError("case_exists", _("This chat already has a case."), field="subject")
     case = case_open(
@@ -420,13 +421,14 @@ def chat_end(*, conversation: Conversation, acting_user=None) -> Conversation:
 
     The interaction carries the transcript (sanitised HTML), the first lines as summary, the duration
     and the agent who answered; its customer is the chat's (None until identified: linking the chat
-    later attaches it). Ending an ended chat is a no-op.
+    later attaches it). Ending an ended chat is a no-op. ``acting_user`` None is the visitor; an agent
+    who is not answering the chat is refused (``not_your_chat``, 403; a supervisor may).
     """
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     if conversation.status == ConversationStatus.CLOSED:
         return conversation
-    if acting_user is not None and not acting_user.has_perm("channels.use_console"):
-        raise ApplicationError("forbidden", _("You may not end this chat."), status_code=403)
+    if acting_user is not None:
+        _check_may_change(conversation, acting_user)
     now = timezone.now()
     closing = ChatMessage.objects.create(
         conversation=conversation,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from channels import realtime
+from channels.access import chat_get_for_user, chat_may_change
 from channels.choices import CallbackStatus, CaseCategory, ChatAuthor, ConversationStatus, WebEventType
 from channels.services import callbacks as callback_services
 from channels.services import chat as chat_services
@@ -62,6 +63,7 @@ def _chat_context(request: HttpRequest, conversation) -> dict:
         if conversation.customer_id
         else []
     )
+    may_change = chat_may_change(user=user, conversation=conversation)
     return {
         "conversation": conversation,
         "lines": lines,
@@ -70,8 +72,8 @@ def _chat_context(request: HttpRequest, conversation) -> dict:
         "is_mine": conversation.assignee_id == user.pk,
         "may_answer": conversation.status != ConversationStatus.CLOSED
         and (conversation.assignee_id == user.pk or user.has_perm("channels.supervise_queues")),
-        "may_open_case": user.has_perm("channels.add_case") and not conversation.case_id,
-        "may_link": user.has_perm("customers.view_customer") and conversation.customer_id is None,
+        "may_open_case": user.has_perm("channels.add_case") and not conversation.case_id and may_change,
+        "may_link": user.has_perm("customers.view_customer") and conversation.customer_id is None and may_change,
         "case_categories": CaseCategory.choices,
         "pending_callbacks": pending_callbacks,
         "authors": ChatAuthor,
@@ -80,26 +82,29 @@ def _chat_context(request: HttpRequest, conversation) -> dict:
 
 @staff_view(permission=CONSOLE)
 def chat_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    conversation = chat_services.chat_get_for_agent(user=request.user, pk=pk)
+    conversation = chat_get_for_user(user=request.user, pk=pk)
     return render(request, "channels/chat/detail.html", _chat_context(request, conversation))
 
 
 @staff_view(permission=CONSOLE)
 def chat_transcript_hx(request: HttpRequest, pk: int) -> HttpResponse:
-    conversation = chat_services.chat_get_for_agent(user=request.user, pk=pk)
+    conversation = chat_get_for_user(user=request.user, pk=pk)
     return render(request, "channels/chat/detail.html#transcript", _chat_context(request, conversation))
 
 
 @staff_view(permission=CONSOLE)
 def chat_stream(request: HttpRequest, pk: int) -> HttpResponse:
-    conversation = chat_services.chat_get_for_agent(user=request.user, pk=pk)
+    conversation = chat_get_for_user(user=request.user, pk=pk)
     chat_services.db_release_for_stream()
     return realtime.sse_response(request, [chat_services.chat_topic(conversation.pk)])
 
 
-def _act(request: HttpRequest, pk: int, action) -> HttpResponse:
-    """Run ``action(conversation)``; errors become a message on the chat page (or a 4xx partial for htmx)."""
-    conversation = chat_services.chat_get_for_agent(user=request.user, pk=pk)
+def _act(request: HttpRequest, pk: int, action, *, for_change: bool = False) -> HttpResponse:
+    """Run ``action(conversation)``; errors become a message on the chat page (or a 4xx partial for htmx).
+
+    ``for_change``: only the agent answering the chat or a supervisor may (403 for a teammate).
+    """
+    conversation = chat_get_for_user(user=request.user, pk=pk, for_change=for_change)
     try:
         result = action(conversation)
     except ApplicationError as error:
@@ -151,7 +156,7 @@ def chat_end(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Chat ended: it is on the timeline."))
         return redirect("channels:chat_queue")
 
-    return _act(request, pk, end)
+    return _act(request, pk, end, for_change=True)
 
 
 @require_POST
@@ -168,14 +173,14 @@ def chat_case_open(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
         return redirect("channels:chat_detail", pk=conversation.pk)
 
-    return _act(request, pk, open_case)
+    return _act(request, pk, open_case, for_change=True)
 
 
 @staff_view(permission="customers.view_customer")
 def chat_customer_search_hx(request: HttpRequest, pk: int) -> HttpResponse:
     from customers.search import customer_search
 
-    conversation = chat_services.chat_get_for_agent(user=request.user, pk=pk)
+    conversation = chat_get_for_user(user=request.user, pk=pk, for_change=True)  # searching is for linking
     query = request.GET.get("q", "").strip()
     hits = customer_search(query=query, limit=8) if len(query) >= 2 else []
     return render(request, "channels/chat/detail.html#customer_hits",
@@ -199,7 +204,7 @@ def chat_customer_link(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Chat linked to %(name)s.") % {"name": customer})
         return redirect("channels:chat_detail", pk=conversation.pk)
 
-    return _act(request, pk, link)
+    return _act(request, pk, link, for_change=True)
 
 
 # --- Call-backs ----------------------------------------------------------------------------------

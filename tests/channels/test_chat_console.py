@@ -120,6 +120,7 @@ def test_an_agent_links_an_unidentified_chat_to_a_customer(client, agent, site):
     customer = CustomerFactory(given_name="Zoé", family_name="Fabre")
     conversation = new_chat(site)
     client.force_login(agent)
+    client.post(f"/channels/chats/{conversation.pk}/take/")  # linking is the answering agent's to do
     hits = client.get(f"/channels/chats/{conversation.pk}/customers/?q=Fabre").content.decode()
     assert "Zoé Fabre" in hits
     response = client.post(f"/channels/chats/{conversation.pk}/customer/", {"customer": customer.pk})
