@@ -5,7 +5,16 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 XDIST ?= 2
 
-.PHONY: run test bench bench-run-time lint fmt translations messages services-stop services-status clean
+.PHONY: run dev test bench bench-run-time lint fmt translations messages services-stop services-status clean
+
+# `make test` drives chromium and dovecot for real: .ci/test-packages installs them when it can, or
+# `make test` stops here, before anything else, with one line naming what to install.
+ifneq ($(filter test,$(MAKECMDGOALS)),)
+TEST_PACKAGES_MISSING := $(shell sh .ci/test-packages)
+ifneq ($(TEST_PACKAGES_MISSING),)
+$(error $(TEST_PACKAGES_MISSING))
+endif
+endif
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)

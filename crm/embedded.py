@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -279,18 +280,48 @@ def _warn(message: str) -> None:
 
 
 _started: Endpoints | None = None
+_start_lock = threading.Lock()
 # True when this process found a server stopped and started it: it then owns stopping them (tests).
 started_by_this_process = False
 
 
 def ensure_started() -> Endpoints:
-    """Start the embedded servers for this process's var folder once, and remember where they are."""
+    """Start the embedded servers for this process's var folder once, and remember where they are.
+
+    Nothing calls this at import time: the database backend ``crm.embedded_backends`` and its cache
+    backend call it on their first connection, Celery's worker and beat when they start (see
+    ``start_with_celery``), so ``manage.py check``, an IDE or pytest's collection start no server.
+    """
     global _started, started_by_this_process
     if _started is None:
-        services = EmbeddedServices()
-        started_by_this_process = None in services.status().values()
-        _started = services.start()
+        with _start_lock:
+            if _started is None:
+                services = EmbeddedServices()
+                started_by_this_process = None in services.status().values()
+                _started = services.start()
     return _started
+
+
+def planned_endpoints() -> Endpoints:
+    """Where the embedded servers answer once started, known without starting them.
+
+    PostgreSQL listens on its default port on a socket in its data folder; ``ensure_started`` returns
+    the actual place (the database backend connects there), which differs only when that socket path
+    would be too long for the system.
+    """
+    services = EmbeddedServices()
+    return Endpoints(postgres_socket_dir=services.pgdata, postgres_port=5432, redis_socket=services.redis_socket)
+
+
+def start_with_celery() -> None:
+    """Start the servers when a Celery worker or beat starts (they talk to the broker before the database)."""
+    from celery import signals
+
+    def start(**_kwargs) -> None:
+        ensure_started()
+
+    signals.celeryd_init.connect(start, weak=False, dispatch_uid="relais_embedded_worker")
+    signals.beat_init.connect(start, weak=False, dispatch_uid="relais_embedded_beat")
 
 
 def main(argv: list[str]) -> int:

@@ -33,9 +33,13 @@ def pytest_configure(config):
     """
     if hasattr(config, "workerinput"):
         return
+    from crm import embedded
     from crm.management.commands.compile_translations import compile_translations
 
     compile_translations()
+    # The embedded servers start on the first test that needs them (in whichever xdist worker), not
+    # here: collecting tests starts nothing. Remember whether they were already running.
+    config.relais_embedded_was_running = all(embedded.EmbeddedServices().status().values())
 
 
 def pytest_unconfigure(config):
@@ -44,7 +48,7 @@ def pytest_unconfigure(config):
         return
     from crm import embedded
 
-    if embedded.started_by_this_process:
+    if embedded.started_by_this_process or not getattr(config, "relais_embedded_was_running", True):
         embedded.EmbeddedServices().stop()
 
 

@@ -40,7 +40,10 @@ if not DATABASE_URL or not REDIS_URL:
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     from crm import embedded
 
-    _embedded = embedded.ensure_started()
+    # Where they will answer; nothing starts here. The first database or cache connection starts them
+    # (crm.embedded_backends), and so do Celery's worker and beat, so `manage.py check` starts nothing.
+    _embedded = embedded.planned_endpoints()
+    embedded.start_with_celery()
     VAR_DIR = embedded.var_dir()
 else:
     VAR_DIR = Path(env_str("RELAIS_VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
@@ -163,7 +166,7 @@ if DATABASE_URL:
             "DATABASE_URL must point to PostgreSQL (postgres://...); Relais needs PostgreSQL 15+."
         )
 else:
-    DATABASES = {"default": _embedded.database_settings()}
+    DATABASES = {"default": {**_embedded.database_settings(), "ENGINE": "crm.embedded_backends"}}
 # Under ASGI, Django's persistent connections are not reused between requests (each request's sync
 # code may run on another thread), so the web process opens a connection per request unless it uses
 # psycopg's pool. The Procfile turns the pool on for the web process only: Celery's prefork workers
@@ -184,7 +187,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "crm.embedded_backends.cache.RedisCache"
+        if _embedded is not None and not env_str("REDIS_URL", default="")
+        else "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", default="relais"),
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
