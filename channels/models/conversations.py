@@ -44,7 +44,19 @@ class Conversation(models.Model):
         verbose_name = _("conversation")
         verbose_name_plural = _("conversations")
         ordering = ["-last_message_at"]
-        constraints = [models.UniqueConstraint(fields=["customer", "id"], name="conversation_customer_id")]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "id"], name="conversation_customer_id"),
+            # One open SMS thread per customer (and per unknown number): two texts arriving at once
+            # cannot both open one, since a SELECT ... FOR UPDATE on a thread not there yet locks nothing.
+            models.UniqueConstraint(
+                fields=["customer"], name="conversation_one_open_sms",
+                condition=Q(kind="sms", customer__isnull=False) & ~Q(status="closed"),
+            ),  # fmt: skip
+            models.UniqueConstraint(
+                fields=["visitor_id"], name="conversation_one_open_sms_number",
+                condition=Q(kind="sms", customer__isnull=True) & ~Q(status="closed"),
+            ),  # fmt: skip
+        ]
         indexes = [
             models.Index(fields=["customer", "-last_message_at"], name="conversation_customer"),
             models.Index(
