@@ -90,7 +90,17 @@ class ImportJob(models.Model):
     created_rows = models.PositiveIntegerField(_("created"), default=0)
     updated_rows = models.PositiveIntegerField(_("updated"), default=0)
     error_rows = models.PositiveIntegerField(_("rejected"), default=0)
+    unchanged_rows = models.PositiveIntegerField(_("unchanged"), default=0)
+    flagged_rows = models.PositiveIntegerField(_("possible duplicates"), default=0)
+    duplicate_rows = models.PositiveIntegerField(_("duplicates in the file"), default=0)
+    warning_rows = models.PositiveIntegerField(_("rows with warnings"), default=0)
     failure = models.TextField(_("failure"), blank=True)
+    # The report is written in the language of the person who queued the job, whatever the worker's.
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    # A running job is leased: a worker that dies lets the lease expire and the sweeper queues the job again.
+    lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                    related_name="+")  # fmt: skip
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -111,10 +121,20 @@ class ImportJob(models.Model):
 
 
 class ImportRowError(models.Model):
-    """Why one row of an import was rejected: row number, column, value and reason."""
+    """What the report says of one row: rejected, imported with a warning, a duplicate, or flagged.
+
+    Row number, the file's column that caused it, the value and the reason in the reader's language.
+    """
+
+    class Level(models.TextChoices):
+        REJECTED = "rejected", _("Rejected")
+        WARNING = "warning", _("Imported with a warning")
+        DUPLICATE = "duplicate", _("Duplicate in the file")
+        FLAGGED = "flagged", _("Possible duplicate to review")
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
     row_number = models.PositiveIntegerField(_("row"))
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices, default=Level.REJECTED)
     column = models.CharField(_("column"), max_length=100, blank=True)
     value = models.TextField(_("value"), blank=True)
     reason = models.TextField(_("reason"))
