@@ -3,6 +3,8 @@
 import campaigns.models.segments
 import django.db.models.deletion
 import django.utils.timezone
+import pgtrigger.compiler
+import pgtrigger.migrations
 from django.conf import settings
 from django.db import migrations, models
 
@@ -13,6 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0009_history_insert_when_condition'),
+        ('pghistory', '0007_auto_20250421_0444'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -104,5 +107,44 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='segmentsizesnapshot',
             index=models.Index(fields=['segment', '-measured_at'], name='segment_size_history'),
+        ),
+        migrations.CreateModel(
+            name='SegmentEvent',
+            fields=[
+                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
+                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
+                ('pgh_label', models.TextField(help_text='The event label.')),
+                ('name', models.CharField(max_length=200, verbose_name='name')),
+                ('description', models.TextField(blank=True, verbose_name='description')),
+                ('kind', models.CharField(choices=[('dynamic', 'Dynamic'), ('static', 'Static')], default='dynamic', max_length=10, verbose_name='type')),
+                ('rules', models.JSONField(blank=True, default=campaigns.models.segments.empty_rules, verbose_name='rules')),
+                ('is_archived', models.BooleanField(default=False, verbose_name='archived')),
+            ],
+            options={
+                'abstract': False,
+            },
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='segment',
+            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "campaigns_segmentevent" ("description", "is_archived", "kind", "name", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "rules") VALUES (NEW."description", NEW."is_archived", NEW."kind", NEW."name", NEW."owner_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."rules"); RETURN NULL;', hash='a5ff56dd256b853ade8dde2f5bb56528cc79e58f', operation='INSERT', pgid='pgtrigger_insert_insert_ef952', table='campaigns_segment', when='AFTER')),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='segment',
+            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."description" IS DISTINCT FROM (NEW."description") OR OLD."is_archived" IS DISTINCT FROM (NEW."is_archived") OR OLD."kind" IS DISTINCT FROM (NEW."kind") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."owner_id" IS DISTINCT FROM (NEW."owner_id") OR OLD."rules" IS DISTINCT FROM (NEW."rules"))', func='INSERT INTO "campaigns_segmentevent" ("description", "is_archived", "kind", "name", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "rules") VALUES (NEW."description", NEW."is_archived", NEW."kind", NEW."name", NEW."owner_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."rules"); RETURN NULL;', hash='cda3c51160ce66c0823ba814b07d02a84dc0c4bc', operation='UPDATE', pgid='pgtrigger_update_update_94814', table='campaigns_segment', when='AFTER')),
+        ),
+        migrations.AddField(
+            model_name='segmentevent',
+            name='owner',
+            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
+        ),
+        migrations.AddField(
+            model_name='segmentevent',
+            name='pgh_context',
+            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context'),
+        ),
+        migrations.AddField(
+            model_name='segmentevent',
+            name='pgh_obj',
+            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='name_description_kind_rules_is_archived_owner_events', to='campaigns.segment'),
         ),
     ]

@@ -7,6 +7,7 @@ both can be distributed by customer. ``Segment`` and ``SegmentSizeSnapshot`` are
 
 from __future__ import annotations
 
+import pghistory
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -20,6 +21,12 @@ def empty_rules() -> dict:
     return {"all": []}
 
 
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    fields=["name", "description", "kind", "rules", "is_archived", "owner"],
+    model_name="SegmentEvent",
+)
 class Segment(models.Model):
     """A named set of customers: dynamic (rules re-evaluated on refresh) or static (a frozen list)."""
 
