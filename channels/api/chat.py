@@ -1,7 +1,8 @@
 """The widget API (/api/v1/widget/<site key>/...): chat and call-back for visitors of a customer's site.
 
 Public endpoints for browsers: no session, no API token. The site key in the path names the site; the
-request's ``Origin`` must be one of that site's allowed origins (CORS headers answer only those).
+page must be one of that site's allowed origins or Relais's own (``channels.origins``: the Origin header,
+else Sec-Fetch-Site or the Referer); CORS headers answer only those.
 Inside a chat, the token returned by "start" is required: header ``X-Chat-Token`` (or ``token`` in the
 query string for the event stream, since ``EventSource`` cannot send headers).
 """
@@ -22,6 +23,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from channels import realtime
+from channels.origins import cors_origin, request_origin_allowed
 from channels.services import callbacks as callback_services
 from channels.services import chat as chat_services
 from crm.errors import ApplicationError
@@ -66,7 +68,12 @@ class WidgetApi(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        self.site = chat_services.site_for_widget(key=kwargs.get("site_key", ""), origin=request.headers.get("Origin"))
+        site = chat_services.site_for_widget(key=kwargs.get("site_key", ""))
+        if not request_origin_allowed(request, site=site, servers_allowed=False):
+            raise ApplicationError(
+                "origin_not_allowed", _("This page's origin is not allowed for this site."), status_code=403
+            )
+        self.site = site
 
     def options(self, request, *args, **kwargs):
         # The preflight of a cross-origin POST with a JSON body or the token header.
@@ -74,16 +81,16 @@ class WidgetApi(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        origin = request.headers.get("Origin")
         site = getattr(self, "site", None)
-        if site is None and origin:
+        if site is None and request.headers.get("Origin"):
             # Errors raised before the site was known (a throttled call) still reach an allowed origin's page.
             try:
-                site = chat_services.site_for_widget(key=kwargs.get("site_key", ""), origin=origin)
+                site = chat_services.site_for_widget(key=kwargs.get("site_key", ""))
             except ApplicationError:
                 site = None
-        if site is not None and origin:
-            response["Access-Control-Allow-Origin"] = origin.rstrip("/")
+        allowed_origin = cors_origin(request, site=site) if site is not None else None
+        if allowed_origin:
+            response["Access-Control-Allow-Origin"] = allowed_origin
             response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
             response["Access-Control-Allow-Headers"] = f"Content-Type, {TOKEN_HEADER}"
             response["Access-Control-Max-Age"] = "600"

@@ -22,11 +22,10 @@ from rest_framework.views import APIView
 
 from channels.choices import WebEventType
 from channels.models import Site
+from channels.origins import cors_origin, request_origin_allowed
 from channels.services.web import (
     MAX_EVENTS_PER_REQUEST,
-    origin_allowed_by_any_site,
     site_for_key,
-    site_origin_allowed,
     web_events_ingest,
     web_events_payload_events,
 )
@@ -78,7 +77,7 @@ class HasActiveSite(BasePermission):
         if not site.is_active:
             self.message, self.code = _("This site is deactivated."), "site_inactive"
             return False
-        if not site_origin_allowed(site=site, origin=request.headers.get("Origin"), host=request.get_host()):
+        if not request_origin_allowed(request, site=site, servers_allowed=True):
             self.message = _("This origin is not allowed for the site; add it to the site's allowed origins.")
             self.code = "origin_not_allowed"
             return False
@@ -147,23 +146,18 @@ class WebEventIngestApi(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        origin = request.headers.get("Origin")
         site = getattr(request, "_auth", None)
-        if origin and request.method != "OPTIONS":
-            allowed = (
-                site_origin_allowed(site=site, origin=origin, host=request.get_host())
-                if isinstance(site, Site)
-                else origin_allowed_by_any_site(origin=origin, host=request.get_host())
-            )
-            if allowed:
-                response["Access-Control-Allow-Origin"] = origin
+        if request.method != "OPTIONS":
+            allowed_origin = cors_origin(request, site=site if isinstance(site, Site) else None)
+            if allowed_origin:
+                response["Access-Control-Allow-Origin"] = allowed_origin
                 response["Vary"] = "Origin"
         return response
 
     @extend_schema(exclude=True)
     def options(self, request, *args, **kwargs):
-        origin = request.headers.get("Origin")
-        if not origin_allowed_by_any_site(origin=origin, host=request.get_host()):
+        origin = cors_origin(request, site=None)
+        if not origin:
             message = str(_("This origin is not allowed to post events; add it to a site's allowed origins."))
             return Response(error_body(code="origin_not_allowed", message=message, status_code=403), status=403)
         response = Response(status=204)

@@ -566,32 +566,3 @@ def site_for_key(key: str) -> Site | None:
     if not key or not isinstance(key, str) or len(key) > 64:
         return None
     return Site.objects.filter(key=key).first()
-
-
-def _origin_host(origin: str) -> str:
-    return urlsplit(origin).netloc.lower()
-
-
-def site_origin_allowed(*, site: Site, origin: str | None, host: str) -> bool:
-    """May a page at ``origin`` post this site's events? No Origin header (a server) is allowed, as is
-    Relais's own origin (the demo page); otherwise the origin must be listed on the site."""
-    if not origin:
-        return True
-    if _origin_host(origin) == host.lower():
-        return True
-    return origin.rstrip("/").lower() in {allowed.lower() for allowed in site.origins}
-
-
-def origin_allowed_by_any_site(*, origin: str | None, host: str) -> bool:
-    """For a CORS preflight, which carries no site key: is ``origin`` listed on any active site?"""
-    if not origin:
-        return False
-    if _origin_host(origin) == host.lower():
-        return True
-    wanted = origin.rstrip("/").lower()
-    for allowed in (
-        Site.objects.filter(is_active=True).exclude(allowed_origins="").values_list("allowed_origins", flat=True)
-    ):
-        if wanted in {line.strip().rstrip("/").lower() for line in allowed.splitlines() if line.strip()}:
-            return True
-    return False
