@@ -26,6 +26,9 @@ def saved_filter_save(*, owner, name: str, query: str, is_shared: bool = False) 
     name = " ".join((name or "").split())[:100]
     if not name:
         raise ApplicationError("required", _("Give the filter a name."), field="name")
+    if not saved_filter_query_clean(query):
+        # A filter with no criterion would list every customer: it is always a lost filter, never intended.
+        raise ApplicationError("empty", _("Filter the list first, then save the filter."), field="query")
     try:
         saved, _created = SavedFilter.objects.update_or_create(
             owner=owner, name=name, defaults={"query": saved_filter_query_clean(query), "is_shared": is_shared}

@@ -161,6 +161,20 @@ def test_a_saved_filter_is_listed_for_its_owner_and_shared_ones_for_the_team(cli
     assert not SavedFilter.objects.filter(pk=saved.pk).exists()
 
 
+def test_filtering_in_place_updates_the_filter_that_save_will_keep(signed_in):
+    CustomerFactory(given_name="Only", family_name="Lead", stage="lead")
+    response = signed_in.get("/customers/", {"stage": "lead", "q": "only"}, HTTP_HX_REQUEST="true")
+    oob = re.search(r'<input type="hidden" name="query" value="([^"]*)" id="saved-filter-query" hx-swap-oob="true">',
+                    response.content.decode())  # fmt: skip
+    assert oob and oob.group(1).replace("&amp;", "&") == "stage=lead&q=only"
+
+
+def test_an_empty_filter_is_not_saved(signed_in):
+    response = signed_in.post("/customers/filters/", {"name": "Everyone", "query": "cursor=abc"}, follow=True)
+    assert SavedFilter.objects.count() == 0
+    assert "Filter the list first, then save the filter." in response.content.decode()
+
+
 def test_a_saved_filter_without_a_name_is_refused(signed_in):
     signed_in.post("/customers/filters/", {"name": "  ", "query": "stage=lead"})
     assert SavedFilter.objects.count() == 0
