@@ -1,0 +1,1 @@
+"""The campaigns app's api, one module per area (segments, campaigns...)."""

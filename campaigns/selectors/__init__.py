@@ -1,0 +1,1 @@
+"""The campaigns app's selectors, one module per area (segments, campaigns...)."""

@@ -1,0 +1,1 @@
+"""The campaigns app's services, one module per area (segments, campaigns...)."""

@@ -1,0 +1,1 @@
+"""The campaigns app's views, one module per area (segments, campaigns...)."""
