@@ -109,12 +109,12 @@ def attachment_get_for_user(*, user, pk) -> Attachment:
 def follow_up_get_for_user(*, user, pk, action: str = "view") -> FollowUp:
     """Return follow-up task ``pk``: the assignee's own, or anyone's for a supervisor.
 
-    A task of someone else is a 404 for an agent (they do not learn it exists).
+    Someone else's task is refused to an agent (``PermissionDenied``).
     """
     _require(user, FOLLOW_UP_ACTIONS[action])
     task = _fetch(FollowUp.objects.select_related("customer", "assignee"), pk, _("No such task."))
     if task.assignee_id != user.pk and not user.has_perm("channels.supervise_queues"):
-        raise Http404(_("No such task."))
+        raise PermissionDenied
     _check_customer(user, task.customer, live=False)
     return task
 

@@ -70,7 +70,6 @@ _CHANNELS_AGENT = [
     "channels.add_followup",
     "channels.change_followup",
     "channels.add_letter",
-    "channels.change_letter",  # marks returned mail
     "channels.view_queue",
 ]
 _AGENT = [
@@ -108,6 +107,7 @@ _SUPERVISOR = [
     "channels.view_slapolicy",
     "channels.add_letterbatch",
     "channels.view_letterbatch",
+    "channels.change_letter",  # marks returned mail: the back office's (docs/channels/postal.md)
 ]
 _MARKETER = ["crm.use_marketing", "crm.view_analytics", "crm.use_api_tokens", *_CUSTOMER_READ,
              "customers.add_savedfilter", *_CHANNELS_READ, "channels.add_letterbatch", "channels.view_letterbatch",

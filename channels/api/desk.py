@@ -8,8 +8,6 @@ creating ``channels.add_case``; changing ``channels.change_case``.
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
@@ -17,13 +15,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from channels.access import case_get_for_user
 from channels.choices import CaseCategory, CasePriority, CaseStatus, InteractionChannel
 from channels.models import Case, Queue
 from channels.selectors_desk import CaseFilters, case_list_queryset
 from channels.services import cases
 from crm.api.pagination import CursorPagination
 from crm.api.permissions import HasPermission
-from crm.errors import ApplicationError
+from customers.choices import RecordSource
 from customers.models import Customer
 
 TAGS = ["cases"]
@@ -114,7 +113,8 @@ class CaseListCreateApi(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         serializer = CaseCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        case = cases.case_create_by_agent(acting_user=request.user, **serializer.validated_data)
+        case = cases.case_create_by_agent(acting_user=request.user, source=RecordSource.API,
+                                          **serializer.validated_data)  # fmt: skip
         return Response(CaseOutputSerializer(case).data, status=status.HTTP_201_CREATED)
 
 
@@ -140,25 +140,13 @@ class CaseDetailApi(APIView):
         return [*super().get_permissions(), *extra]
 
     def get(self, request: Request, pk: int) -> Response:
-        case = generics.get_object_or_404(Case, pk=pk)
+        case = case_get_for_user(user=request.user, pk=pk)
         return Response(CaseOutputSerializer(case).data)
 
     def patch(self, request: Request, pk: int) -> Response:
-        case = generics.get_object_or_404(Case, pk=pk)
+        case = case_get_for_user(user=request.user, pk=pk, action="change")
         serializer = CasePatchInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        if not data:
-            raise ApplicationError("empty", _("Send at least one of status, priority, category, assignee, queue."))
-        with transaction.atomic():
-            if "category" in data or "priority" in data:
-                case = cases.case_classify(case=case, category=data.get("category"), priority=data.get("priority"),
-                                           acting_user=request.user)  # fmt: skip
-            if "queue" in data and data["queue"] != case.queue:
-                case = cases.case_move_queue(case=case, queue=data["queue"], acting_user=request.user)
-            if "assignee" in data:
-                case = cases.case_assign(case=case, assignee=data["assignee"], acting_user=request.user)
-            if "status" in data and data["status"] != case.status:
-                case = cases.case_status_change(case=case, status=data["status"], acting_user=request.user)
-        case.refresh_from_db()
+        case = cases.case_update(case=case, acting_user=request.user, source=RecordSource.API,
+                                 **serializer.validated_data)  # fmt: skip
         return Response(CaseOutputSerializer(case).data)

@@ -5,17 +5,15 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from channels.access import letter_get_for_user
 from channels.choices import LetterStatus
 from channels.documents.letters import letter_reference
-from channels.models import Letter
 from channels.services.postal import letter_mark_returned
 from crm.api.permissions import HasPermission
-from customers.access import customer_get_for_user
 from customers.choices import RecordSource
 
 TAGS = ["channels"]
@@ -51,8 +49,7 @@ class LetterReturnedApi(APIView):
         tags=TAGS,
     )
     def post(self, request: Request, pk: int) -> Response:
-        letter = get_object_or_404(Letter.objects.select_related("address"), pk=pk)
-        customer_get_for_user(user=request.user, pk=letter.customer_id)
+        letter = letter_get_for_user(user=request.user, pk=pk, action="change")
         serializer = LetterReturnedInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         letter, changed = letter_mark_returned(

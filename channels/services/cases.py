@@ -1,11 +1,14 @@
 """Cases: opened from any channel or by an agent, SLA due dates, status changes, reopen on reply.
 
 The adapters (email in, calls, chat, portal) use ``case_open`` and ``case_customer_replied``; the
-desk's screens use the rest.
+desk's screens and the API change a case through ``case_update`` (one path for both). Every change
+opens the history context itself with the ``acting_user`` it is given, so the case's history names the
+person whether the change came from a session, an API token or a task.
 """
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 
 from django.db import transaction
@@ -27,6 +30,8 @@ from channels.models import Case, Interaction, Queue, SlaPolicy
 from channels.services.interactions import interaction_record
 from channels.services.sla import business_add
 from crm.errors import ApplicationError
+from customers.choices import RecordSource
+from customers.services.records import history_context
 
 
 def sla_policy_for(*, category: str, priority: str) -> SlaPolicy | None:
@@ -52,6 +57,13 @@ def case_sla_apply(case: Case, *, start=None) -> None:
     case.resolution_due_at = business_add(start, policy.resolution_minutes, **hours)
 
 
+def _history(*, acting_user, source: str):
+    """The history context naming ``acting_user``; none without one (an adapter's or a task's own stands)."""
+    if acting_user is None:
+        return contextlib.nullcontext()
+    return history_context(acting_user=acting_user, source=source)
+
+
 def default_queue() -> Queue | None:
     return Queue.objects.filter(is_default=True, is_active=True).first()
 
@@ -68,8 +80,12 @@ def case_open(
     queue: Queue | None = None,
     assignee=None,
     acting_user=None,
+    source: str = RecordSource.AGENT,
 ) -> Case:
-    """Open a case, compute its SLA due dates, put it in a queue and assign it by the queue's rule."""
+    """Open a case, compute its SLA due dates, put it in a queue and assign it by the queue's rule.
+
+    With an ``acting_user``, the history of the new case names them (and ``source``).
+    """
     case = Case(
         customer=customer,
         subject=subject[:255],
@@ -84,11 +100,12 @@ def case_open(
         created_at=timezone.now(),
     )
     case_sla_apply(case)
-    case.save()
-    if case.assignee_id is None and case.queue_id is not None:
-        from channels.services.assignment import case_assign_by_rule
+    with _history(acting_user=acting_user, source=source):
+        case.save()
+        if case.assignee_id is None and case.queue_id is not None:
+            from channels.services.assignment import case_assign_by_rule
 
-        case_assign_by_rule(case)
+            case_assign_by_rule(case)
     return case
 
 
@@ -150,7 +167,8 @@ def _locked(case: Case) -> Case:
 
 
 @transaction.atomic
-def case_status_change(*, case: Case, status: str, acting_user=None, at=None) -> Case:
+def case_status_change(*, case: Case, status: str, acting_user=None, at=None,
+                       source: str = RecordSource.AGENT) -> Case:  # fmt: skip
     """Move the case to ``status`` if the transition is allowed.
 
     Resolving sets ``resolved_at`` (and the resolution breach if late) and schedules the satisfaction
@@ -189,7 +207,8 @@ def case_status_change(*, case: Case, status: str, acting_user=None, at=None) ->
         case.resolved_at = case.closed_at = None
         fields += ["reopened_count", "resolved_at", "closed_at"]
     case.status = status
-    case.save(update_fields=fields)
+    with _history(acting_user=acting_user, source=source):
+        case.save(update_fields=fields)
     if status == CaseStatus.RESOLVED:
         from channels.services.surveys import survey_schedule
 
@@ -205,7 +224,7 @@ def _check_assignee(user) -> None:
 
 
 @transaction.atomic
-def case_assign(*, case: Case, assignee, acting_user=None) -> Case:
+def case_assign(*, case: Case, assignee, acting_user=None, source: str = RecordSource.AGENT) -> Case:
     """Give the case to ``assignee`` (None: back to the queue). A new case becomes open when assigned."""
     _check_assignee(assignee)
     case = _locked(case)
@@ -214,28 +233,31 @@ def case_assign(*, case: Case, assignee, acting_user=None) -> Case:
     case.assignee = assignee
     if assignee is not None and case.status == CaseStatus.NEW:
         case.status = CaseStatus.OPEN
-    case.save(update_fields=["assignee", "status", "updated_at"])
+    with _history(acting_user=acting_user, source=source):
+        case.save(update_fields=["assignee", "status", "updated_at"])
     return case
 
 
 @transaction.atomic
-def case_move_queue(*, case: Case, queue: Queue | None, acting_user=None) -> Case:
+def case_move_queue(*, case: Case, queue: Queue | None, acting_user=None, source: str = RecordSource.AGENT) -> Case:
     """Put the case in another queue; an unassigned case is then assigned by that queue's rule."""
     if queue is not None and not queue.is_active:
         raise ApplicationError("inactive_queue", _("The queue %(queue)s is closed.") % {"queue": queue},
                                field="queue")  # fmt: skip
     case = _locked(case)
     case.queue = queue
-    case.save(update_fields=["queue", "updated_at"])
-    if case.assignee_id is None and queue is not None and case.is_open:
-        from channels.services.assignment import case_assign_by_rule
+    with _history(acting_user=acting_user, source=source):
+        case.save(update_fields=["queue", "updated_at"])
+        if case.assignee_id is None and queue is not None and case.is_open:
+            from channels.services.assignment import case_assign_by_rule
 
-        case_assign_by_rule(case)
+            case_assign_by_rule(case)
     return case
 
 
 @transaction.atomic
-def case_classify(*, case: Case, category: str | None = None, priority: str | None = None, acting_user=None) -> Case:
+def case_classify(*, case: Case, category: str | None = None, priority: str | None = None, acting_user=None,
+                  source: str = RecordSource.AGENT) -> Case:  # fmt: skip
     """Change category and/or priority; the SLA due dates are recomputed from the case's creation.
 
     The breach flags follow the new due dates (a longer delay can lift a flag that is no longer true).
@@ -254,8 +276,53 @@ def case_classify(*, case: Case, category: str | None = None, priority: str | No
     case.first_response_breached = bool(due and ((responded and responded > due) or (not responded and now > due)))
     end = case.resolved_at or now
     case.resolution_breached = bool(case.resolution_due_at and end > case.resolution_due_at)
-    case.save(update_fields=["category", "priority", "sla_policy", "first_response_due_at", "resolution_due_at",
-                             "first_response_breached", "resolution_breached", "updated_at"])  # fmt: skip
+    with _history(acting_user=acting_user, source=source):
+        case.save(update_fields=["category", "priority", "sla_policy", "first_response_due_at", "resolution_due_at",
+                                 "first_response_breached", "resolution_breached", "updated_at"])  # fmt: skip
+    return case
+
+
+# ``case_update``'s marker for "not sent" (``None`` is a real value: no assignee, no queue).
+UNCHANGED = object()
+CASE_UPDATE_FIELDS = ("status", "priority", "category", "assignee", "queue")
+
+
+@transaction.atomic
+def case_update(
+    *,
+    case: Case,
+    acting_user,
+    source: str = RecordSource.AGENT,
+    status: str | None = None,
+    priority: str | None = None,
+    category: str | None = None,
+    assignee=UNCHANGED,
+    queue=UNCHANGED,
+) -> Case:
+    """Change what was sent of a case's category, priority, queue, assignee and status: all or nothing.
+
+    The one write path of the desk's case page and of ``PATCH /api/v1/cases/{id}/``. A value equal to
+    the case's current one changes nothing (the same PATCH sent twice is harmless). Applied in this
+    order: category and priority (due dates recomputed), queue (an unassigned case is assigned by the
+    new queue's rule), assignee, then status (its transition rules; resolving schedules the survey).
+    One refusal (``ApplicationError``) rolls every part back. The history rows name ``acting_user``
+    and ``source`` (``agent`` or ``api``). Returns the case as saved.
+    """
+    sent = {"status": status, "priority": priority, "category": category}
+    if all(value is None for value in sent.values()) and assignee is UNCHANGED and queue is UNCHANGED:
+        raise ApplicationError("empty", _("Send at least one of status, priority, category, assignee, queue."))
+    case = _locked(case)
+    with _history(acting_user=acting_user, source=source):
+        if (category is not None and category != case.category) or (priority is not None and priority != case.priority):
+            case = case_classify(case=case, category=category, priority=priority, acting_user=acting_user,
+                                 source=source)  # fmt: skip
+        if queue is not UNCHANGED and getattr(queue, "pk", None) != case.queue_id:
+            case = case_move_queue(case=case, queue=queue, acting_user=acting_user, source=source)
+        if assignee is not UNCHANGED:
+            case = case_assign(case=case, assignee=assignee, acting_user=acting_user, source=source)
+        if status is not None and status != case.status:
+            case = case_status_change(case=case, status=status, acting_user=acting_user, source=source)
+    case.refresh_from_db()
     return case
 
 
@@ -291,6 +358,7 @@ def case_create_by_agent(
     description: str = "",
     queue: Queue | None = None,
     assignee=None,
+    source: str = RecordSource.AGENT,
 ) -> Case:
     """An agent opens a case (from the 360 page, the case list or the API).
 
@@ -307,7 +375,8 @@ def case_create_by_agent(
         raise ApplicationError("not_live", _("This customer was merged or anonymised."), field="customer")
     _check_assignee(assignee)
     case = case_open(subject=subject.strip(), channel=channel, customer=customer, category=category, priority=priority,
-                     description=description, queue=queue, assignee=assignee, acting_user=acting_user)  # fmt: skip
+                     description=description, queue=queue, assignee=assignee, acting_user=acting_user,
+                     source=source)  # fmt: skip
     case.refresh_from_db()
     return case
 

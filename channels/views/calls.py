@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -19,7 +19,7 @@ from channels.services import calls as call_services
 from channels.views.calls_card import CallOutcomeForm, ProspectForm, call_log_url, card_context
 from crm.access import staff_view
 from crm.errors import ApplicationError
-from customers.models import Customer
+from customers.access import customer_get_for_user
 
 CONSOLE_PERMISSION = "channels.use_console"
 
@@ -143,7 +143,8 @@ def call_link_search_hx(request: HttpRequest, pk: int) -> HttpResponse:
 def call_link(request: HttpRequest, pk: int) -> HttpResponse:
     """Link the call to an existing customer: the number is added to their contact points."""
     session = call_services.call_get_for_agent(user=request.user, pk=pk)
-    customer = get_object_or_404(Customer, pk=request.POST.get("customer") or 0)
+    # The id comes from a form field: "abc" or a number beyond the database's range is a 404, not a 500.
+    customer = customer_get_for_user(user=request.user, pk=request.POST.get("customer"), live=True)
     try:
         call_services.call_customer_attach(session=session, customer=customer, acting_user=request.user)
     except ApplicationError as error:

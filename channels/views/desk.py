@@ -6,7 +6,6 @@ Thin: forms check shapes, ``channels.services.cases`` / ``assignment`` write, se
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,9 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from channels.access import case_get_for_user, follow_up_get_for_user
 from channels.choices import CaseCategory, CasePriority, CaseStatus
 from channels.forms_desk import CaseAssignForm, CaseClassifyForm, CaseCreateForm, CaseNoteForm, CaseStatusForm
-from channels.models import Case, FollowUp, Queue, QueueMember, SatisfactionSurvey
+from channels.models import Case, Queue, QueueMember, SatisfactionSurvey
 from channels.selectors_desk import (
     CaseFilters,
     case_list_queryset,
@@ -33,12 +33,13 @@ from channels.selectors_desk import (
 from channels.services import assignment, cases
 from crm.access import staff_view
 from crm.errors import ApplicationError
+from crm.redirects import redirect_next
 from customers.access import customer_get_for_user
 from customers.forms import form_add_application_error
 
 
-def _case(pk: int) -> Case:
-    return get_object_or_404(Case.objects.select_related("customer", "queue", "assignee", "sla_policy"), pk=pk)
+def _case(request: HttpRequest, pk, action: str = "view") -> Case:
+    return case_get_for_user(user=request.user, pk=pk, action=action)
 
 
 @staff_view(permission="channels.view_case")
@@ -95,7 +96,7 @@ def case_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view(permission="channels.view_case")
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(pk)
+    case = _case(request, pk)
     survey = SatisfactionSurvey.objects.filter(case=case).first()
     can_change = request.user.has_perm("channels.change_case")
     context = {
@@ -118,22 +119,22 @@ def _refused(request: HttpRequest, error: ApplicationError) -> None:
 
 
 def _back(request: HttpRequest, case: Case):
-    target = request.POST.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(case.get_absolute_url())
+    return redirect_next(request, case.get_absolute_url())
 
 
 @staff_view(permission="channels.change_case")
 @require_POST
 def case_status(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(pk)
+    case = _case(request, pk, "change")
     form = CaseStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a status."))
         return _back(request, case)
+    if form.cleaned_data["status"] == case.status:
+        messages.info(request, _("The case is already %(status)s.") % {"status": case.get_status_display()})
+        return _back(request, case)
     try:
-        case = cases.case_status_change(case=case, status=form.cleaned_data["status"], acting_user=request.user)
+        case = cases.case_update(case=case, status=form.cleaned_data["status"], acting_user=request.user)
     except ApplicationError as error:
         _refused(request, error)
     else:
@@ -145,19 +146,16 @@ def case_status(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_view(permission="channels.change_case")
 @require_POST
 def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(pk)
+    case = _case(request, pk, "change")
     form = CaseAssignForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
         return _back(request, case)
+    changes = {name: form.cleaned_data[name] for name in ("queue", "assignee") if name in request.POST}
     try:
-        with transaction.atomic():
-            if "queue" in request.POST and form.cleaned_data["queue"] != case.queue:
-                case = cases.case_move_queue(case=case, queue=form.cleaned_data["queue"], acting_user=request.user)
-            if "assignee" in request.POST:
-                case = cases.case_assign(case=case, assignee=form.cleaned_data["assignee"], acting_user=request.user)
+        case = cases.case_update(case=case, acting_user=request.user, **changes)
     except ApplicationError as error:
         _refused(request, error)
     else:
@@ -169,13 +167,13 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_view(permission="channels.change_case")
 @require_POST
 def case_classify(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(pk)
+    case = _case(request, pk, "change")
     form = CaseClassifyForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a category and a priority."))
         return _back(request, case)
     try:
-        cases.case_classify(case=case, acting_user=request.user, **form.cleaned_data)
+        cases.case_update(case=case, acting_user=request.user, **form.cleaned_data)
     except ApplicationError as error:
         _refused(request, error)
     else:
@@ -186,7 +184,7 @@ def case_classify(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_view(permission="channels.change_case")
 @require_POST
 def case_note(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(pk)
+    case = _case(request, pk, "change")
     form = CaseNoteForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Write the note first."))
@@ -262,8 +260,7 @@ def availability_set(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("You are available: new cases can be assigned to you."))
     else:
         messages.success(request, _("You are away: no case will be assigned to you until you come back."))
-    target = request.POST.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "channels:queues")
+    return redirect_next(request, "channels:queues")
 
 
 # -- supervisor and my work ---------------------------------------------------------------
@@ -295,14 +292,11 @@ def my_work_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one of my follow-up tasks done (a supervisor may close anyone's)."""
-    task = get_object_or_404(FollowUp, pk=pk)
-    if task.assignee_id != request.user.pk and not request.user.has_perm("channels.supervise_queues"):
-        raise PermissionDenied
+    task = follow_up_get_for_user(user=request.user, pk=pk, action="change")
     try:
         cases.follow_up_done(follow_up=task, acting_user=request.user)
     except ApplicationError as error:
         _refused(request, error)
     else:
         messages.success(request, _("“%(title)s” done.") % {"title": task.title})
-    target = request.POST.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "channels:my_work")
+    return redirect_next(request, "channels:my_work")

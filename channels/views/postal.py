@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from channels.access import letter_get_for_user
 from channels.choices import LetterStatus
 from channels.documents.letters import letter_page_count, letter_pdf, letter_reference, letters_pdf
 from channels.models import Letter, LetterBatch, ResponseTemplate
@@ -99,11 +100,9 @@ def letter_compose(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "channels/postal/compose.html", context)
 
 
-def _letter_for(request: HttpRequest, pk: int) -> Letter:
-    letter = get_object_or_404(postal_services.letters_queryset(), pk=pk)
+def _letter_for(request: HttpRequest, pk: int, action: str = "view") -> Letter:
     # The letter is part of the customer's record: whoever may not see the customer may not see it.
-    customer_get_for_user(user=request.user, pk=letter.customer_id)
-    return letter
+    return letter_get_for_user(user=request.user, pk=pk, action=action)
 
 
 @staff_view(permission="channels.view_letter")
@@ -129,8 +128,8 @@ def letter_pdf_download(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_view(permission="channels.change_letter")
 @require_POST
 def letter_returned(request: HttpRequest, pk: int) -> HttpResponse:
-    """The letter came back: mark it returned and its address undeliverable."""
-    letter = _letter_for(request, pk)
+    """The letter came back: mark it returned and its address undeliverable (Supervisor, Admin)."""
+    letter = _letter_for(request, pk, "change")
     letter, changed = postal_services.letter_mark_returned(
         letter=letter, acting_user=request.user, reason=request.POST.get("reason", "")
     )

@@ -63,6 +63,19 @@ EDITABLE_FIELDS = {
 }
 
 
+def customer_check_live(customer: Customer) -> None:
+    """Refuse a write into a merged-away or anonymised record (``not_live``, 409).
+
+    Checked on the instance the caller fetched (an import's hot path pays no extra query); a merge
+    running at the same moment locks the customer rows, so a write it races lands before or after it.
+    """
+    if not customer.is_live:
+        raise ApplicationError(
+            "not_live", _("This customer was merged or anonymised and cannot be changed."), field="customer",
+            status_code=409,
+        )  # fmt: skip
+
+
 def history_context(*, acting_user, source: str):
     """The pghistory context every service opens: who, and through which way (agent, api, import...)."""
     return pghistory.context(user=getattr(acting_user, "pk", None), channel=str(source))
@@ -303,7 +316,9 @@ def contact_point_add(*, customer: Customer, kind: str, value: str, label: str =
     """Add an email, phone or handle (normalised); adding one the customer already has returns it.
 
     The first of a kind becomes primary; ``is_primary=True`` moves the primary flag to this one.
+    A merged-away or anonymised customer is refused (``not_live``).
     """
+    customer_check_live(customer)
     try:
         kind, normalised = contact_value_normalise(kind, value)
     except ApplicationError as error:
@@ -383,7 +398,11 @@ def _recipient_line(customer: Customer) -> str:
 @transaction.atomic
 def address_add(*, customer: Customer, data: AddressInput, acting_user=None,
                 source: str = RecordSource.AGENT) -> PostalAddress:  # fmt: skip
-    """Add a postal address (validated, AFNOR lines); a primary one demotes the previous primary."""
+    """Add a postal address (validated, AFNOR lines); a primary one demotes the previous primary.
+
+    A merged-away or anonymised customer is refused (``not_live``).
+    """
+    customer_check_live(customer)
     values = address_lines(customer=customer, data=data)
     with history_context(acting_user=acting_user, source=source):
         is_primary = data.is_primary or not PostalAddress.objects.filter(customer=customer, is_primary=True).exists()
@@ -420,8 +439,10 @@ def consent_record(*, customer: Customer, channel: str, purpose: str, status: st
                    acting_user=None, occurred_at: datetime.datetime | None = None) -> Consent:  # fmt: skip
     """Append an entry to the consent ledger; the latest entry per channel and purpose is in force.
 
-    The ledger is never edited (the database refuses it). An entry dated in the future is refused.
+    The ledger is never edited (the database refuses it). An entry dated in the future is refused, and
+    so is a merged-away or anonymised customer (``not_live``: the survivor holds the ledger now).
     """
+    customer_check_live(customer)
     _check_choice(channel, Channel, "channel")
     _check_choice(purpose, Purpose, "purpose")
     _check_choice(status, ConsentStatus, "status")
