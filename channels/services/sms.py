@@ -12,7 +12,7 @@ import datetime
 import re
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
@@ -79,7 +79,14 @@ def is_stop_keyword(text: str) -> bool:
 
 
 def _conversation_for(*, customer: Customer | None, number: str, lock: bool = True) -> Conversation:
-    """The open SMS thread of a customer (or of an unknown number), created when there is none."""
+    """The open SMS thread of a customer (or of an unknown number), created when there is none.
+
+    Two texts of one customer arriving at once both find no thread (a ``SELECT ... FOR UPDATE`` on an
+    empty result locks nothing) and both insert one: the partial unique constraints
+    ``conversation_one_open_sms`` / ``conversation_one_open_sms_number`` make the second insert wait
+    for the first transaction and fail once it commits; the loser then reads (and locks) the winner's
+    thread. The insert runs in a savepoint so the caller's transaction survives the failure.
+    """
     queryset = Conversation.objects.filter(kind=ConversationKind.SMS).exclude(status=ConversationStatus.CLOSED)
     if customer is not None:
         queryset = queryset.filter(customer=customer)
@@ -87,14 +94,31 @@ def _conversation_for(*, customer: Customer | None, number: str, lock: bool = Tr
         queryset = queryset.filter(customer__isnull=True, visitor_id=f"tel:{number}")
     if lock:
         queryset = queryset.select_for_update()
-    conversation = queryset.order_by("-last_message_at").first()
-    if conversation is None:
-        conversation = Conversation.objects.create(
-            customer=customer, kind=ConversationKind.SMS, status=ConversationStatus.OPEN,
-            subject=_("SMS with %(who)s") % {"who": customer.display_name if customer else number},
-            visitor_id="" if customer else f"tel:{number}",
-        )  # fmt: skip
-    return conversation
+    queryset = queryset.order_by("-last_message_at")
+    conversation = queryset.first()
+    if conversation is not None:
+        return conversation
+    try:
+        with transaction.atomic():
+            return Conversation.objects.create(
+                customer=customer, kind=ConversationKind.SMS, status=ConversationStatus.OPEN,
+                subject=_("SMS with %(who)s") % {"who": customer.display_name if customer else number},
+                visitor_id="" if customer else f"tel:{number}",
+            )  # fmt: skip
+    except IntegrityError:
+        conversation = queryset.first()  # committed by the other transaction: READ COMMITTED sees it now
+        if conversation is None:  # it was closed in between: a new thread is right
+            return _conversation_for(customer=customer, number=number, lock=lock)
+        return conversation
+
+
+def sms_threads_merge(survivor: Customer, duplicate: Customer) -> None:
+    """Merge rule for conversations: when both customers have an open SMS thread, the duplicate's is
+    closed (its messages stay on the survivor's timeline), so the survivor keeps one open thread."""
+    open_sms = Conversation.objects.filter(kind=ConversationKind.SMS).exclude(status=ConversationStatus.CLOSED)
+    if open_sms.filter(customer=survivor).exists():
+        open_sms.filter(customer=duplicate).update(status=ConversationStatus.CLOSED, closed_at=timezone.now())
+    Conversation.objects.filter(customer=duplicate).update(customer=survivor)
 
 
 def sms_send(

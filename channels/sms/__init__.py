@@ -16,5 +16,6 @@ def sms_provider() -> SmsProvider:
     """The provider named by ``SMS_PROVIDER`` (read at each call, so tests can override settings)."""
     if settings.SMS_PROVIDER == "http":
         return HttpSmsProvider(url=settings.SMS_HTTP_URL, token=settings.SMS_HTTP_TOKEN,
-                               timeout=settings.SMS_HTTP_TIMEOUT_SECONDS)  # fmt: skip
+                               timeout=settings.SMS_HTTP_TIMEOUT_SECONDS,
+                               idempotent=getattr(settings, "SMS_HTTP_IDEMPOTENT", False))  # fmt: skip
     return ConsoleSmsProvider()

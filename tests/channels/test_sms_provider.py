@@ -67,7 +67,7 @@ def test_it_retries_a_server_error_and_then_succeeds(fake_sms):
 
 
 def test_it_gives_up_after_its_retries_and_says_how_many_attempts(fake_sms):
-    fake_sms.fail_next(502, {"message": "upstream down"}, times=5)
+    fake_sms.fail_next(503, {"message": "upstream down"}, times=5)
 
     with pytest.raises(SmsProviderError) as raised:
         _provider(fake_sms, retries=2).send(to_e164="+33612345678", body="Bonjour", sender="RELAIS")
@@ -76,6 +76,7 @@ def test_it_gives_up_after_its_retries_and_says_how_many_attempts(fake_sms):
     assert raised.value.attempts == 3
     assert "attempt 3" in raised.value.message and "upstream down" in raised.value.message
     assert len(fake_sms.received) == 3
+    assert fake_sms.sent == []
 
 
 def test_it_times_out_on_a_provider_that_does_not_answer(fake_sms):
@@ -86,6 +87,72 @@ def test_it_times_out_on_a_provider_that_does_not_answer(fake_sms):
 
     assert raised.value.permanent is False
     assert "did not answer within 0.2 s" in raised.value.message
+
+
+def test_it_does_not_resend_an_sms_the_slow_provider_already_took(fake_sms):
+    """The provider takes the SMS, then answers after the timeout: with the default retries, sending
+    again would text the customer three times."""
+    fake_sms.delay = 0.6
+
+    with pytest.raises(SmsProviderError) as raised:
+        _provider(fake_sms, timeout=0.2).send(to_e164="+33612345678", body="Votre code : 4821", sender="RELAIS")
+
+    assert len(fake_sms.received) == 1
+    assert [message["text"] for message in fake_sms.sent] == ["Votre code : 4821"]
+    assert raised.value.attempts == 1 and raised.value.permanent is False
+    assert "may have been sent" in raised.value.message
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_it_does_not_resend_after_a_server_error_that_may_follow_a_sent_sms(fake_sms, status):
+    fake_sms.fail_next(status, {"message": "oops"})
+
+    with pytest.raises(SmsProviderError) as raised:
+        _provider(fake_sms).send(to_e164="+33612345678", body="Bonjour", sender="RELAIS")
+
+    assert len(fake_sms.received) == 1 and raised.value.status_code == status
+    assert "may have been sent" in raised.value.message
+
+
+def test_it_retries_a_provider_that_refuses_connections_and_says_so():
+    server = FakeSmsServer().start()
+    url = server.url
+    server.stop()  # the port is closed now: connections are refused before anything is sent
+
+    with pytest.raises(SmsProviderError) as raised:
+        HttpSmsProvider(url=url, token="t", timeout=1, backoff=0).send(to_e164="+33612345678", body="Bonjour",
+                                                                       sender="RELAIS")  # fmt: skip
+
+    assert raised.value.attempts == 3
+    assert "cannot be reached (attempt 3)" in raised.value.message
+
+
+def test_every_attempt_of_one_sms_carries_the_same_idempotency_key(fake_sms):
+    fake_sms.fail_next(429, {"message": "slow down"})
+
+    _provider(fake_sms).send(to_e164="+33612345678", body="Bonjour", sender="RELAIS")
+    _provider(fake_sms).send(to_e164="+33612345678", body="Bonsoir", sender="RELAIS")
+
+    keys = [request.headers["Idempotency-Key"] for request in fake_sms.received]
+    assert len(keys) == 3 and keys[0] == keys[1] != keys[2]
+
+
+def test_with_a_provider_that_honours_the_key_a_slow_answer_is_retried_and_sent_once(fake_sms):
+    fake_sms.slow_next(0.6)
+
+    result = _provider(fake_sms, timeout=0.2, idempotent=True).send(to_e164="+33612345678", body="Bonjour",
+                                                                    sender="RELAIS")  # fmt: skip
+
+    assert len(fake_sms.received) == 2
+    assert fake_sms.sent == [{"id": "fake-000001", "to": "+33612345678", "from": "RELAIS", "text": "Bonjour"}]
+    assert result.message_id == "fake-000001"
+
+
+def test_settings_say_whether_the_provider_honours_the_idempotency_key(settings, fake_sms):
+    settings.SMS_PROVIDER, settings.SMS_HTTP_URL, settings.SMS_HTTP_TOKEN = "http", fake_sms.url, "t"
+    assert sms_provider().idempotent is False
+    settings.SMS_HTTP_IDEMPOTENT = True
+    assert sms_provider().idempotent is True
 
 
 def test_it_refuses_a_success_without_a_message_id_and_does_not_resend(fake_sms):
