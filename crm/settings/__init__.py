@@ -55,12 +55,34 @@ if not REDIS_URL:
 # -- Core --------------------------------------------------------------------------------------
 
 
+# Values that appear in examples and tutorials: a key anyone can read signs nothing.
+KNOWN_SECRET_KEYS = {"secret", "secretkey", "secret-key", "changeme", "change-me", "your-secret-key", "django"}
+SECRET_KEY_HINT = "50+ random characters, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
+
+def secret_key_weakness(key: str) -> str:
+    """Why ``key`` is too weak to sign sessions in production, or "" when it is fine."""
+    lowered = key.lower()
+    squeezed = lowered.replace("-", "").replace("_", "")
+    if lowered in KNOWN_SECRET_KEYS or lowered.startswith("django-insecure") or "changeme" in squeezed:
+        return "it is a well-known example value"
+    if len(key) < 50:
+        return f"it has {len(key)} characters"
+    if len(set(key)) < 16:
+        return f"it uses only {len(set(key))} different characters"
+    return ""
+
+
 def _secret_key() -> str:
     key = env_str("SECRET_KEY", default="")
     if key:
+        if not DEBUG and (weakness := secret_key_weakness(key)):
+            raise ImproperlyConfigured(
+                f"SECRET_KEY is too weak for production mode ({weakness}): use {SECRET_KEY_HINT}."
+            )
         return key
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (50+ random characters).")
+        raise ImproperlyConfigured(f"SECRET_KEY must be set when DEBUG is off ({SECRET_KEY_HINT}).")
     keyfile = VAR_DIR / "secret_key"
     if not keyfile.exists():
         keyfile.parent.mkdir(parents=True, exist_ok=True)
@@ -115,10 +137,12 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "crm.input_guard.InputGuardMiddleware",  # NUL and control characters refused, before any view
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "crm.middleware.SessionIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
@@ -268,19 +292,37 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta t
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG:
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+# Sessions end after this long without a request (crm.middleware.SessionIdleTimeoutMiddleware), and
+# in any case this long after signing in, however active the user is.
+SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
+SESSION_COOKIE_AGE = env_int("SESSION_MAX_AGE_HOURS", default=12) * 3600
+if SESSION_IDLE_TIMEOUT_MINUTES < 1 or SESSION_COOKIE_AGE < 3600:
+    raise ImproperlyConfigured("SESSION_IDLE_TIMEOUT_MINUTES must be 1 or more, SESSION_MAX_AGE_HOURS 1 or more.")
+# request.is_secure() believes X-Forwarded-Proto only from a proxy said to be there: anyone else could
+# send the header and pass for HTTPS.
+TRUST_X_FORWARDED_PROTO = env_bool("TRUST_X_FORWARDED_PROTO", default=False)
+if TRUST_X_FORWARDED_PROTO:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+# Production mode on loopback hosts only (`make run`): plain HTTP on this machine, so no redirect to
+# HTTPS, no HSTS (it would stick to localhost for every other local server) and no Secure-only cookies.
+LOOPBACK_ONLY = bool(ALLOWED_HOSTS) and set(ALLOWED_HOSTS) <= LOOPBACK_HOSTS
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not LOOPBACK_ONLY)
     SECURE_REDIRECT_EXEMPT = [r"^health/$"]
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=31536000)
+    SESSION_COOKIE_SECURE = not LOOPBACK_ONLY
+    CSRF_COOKIE_SECURE = not LOOPBACK_ONLY
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=0 if LOOPBACK_ONLY else 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off (comma-separated host names).")
 
 # -- REST API ----------------------------------------------------------------------------------
+
+# Bodies (JSON, forms) larger than this answer 413 `too_large` (a bulk of 5,000 records fits); file
+# uploads are not counted. More fields or files than Django's defaults (1,000 and 100) answer `too_many`.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_MB", default=10) * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -306,6 +348,11 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_SCHEMA_CLASS": "crm.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "crm.api.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "crm.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",  # checked by crm.input_guard.InputGuardMiddleware
+        "crm.api.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from crm.embedded import EmbeddedServices
-from tests.support import BASE_DIR, wait_until
+from tests.support import BASE_DIR, process_env, run_manage, stop_process, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -93,3 +93,39 @@ def test_it_refuses_a_var_dir_whose_socket_path_is_too_long(tmp_path):
     assert result.returncode != 0
     assert "RELAIS_VAR_DIR" in result.stderr
     assert not (deep / "postgres").exists(), "nothing may start when the folder cannot hold both servers"
+
+
+def test_checking_the_project_or_importing_the_settings_starts_no_server(var_dir):
+    env = process_env(RELAIS_VAR_DIR=str(var_dir))
+    checked = run_manage("check", env=env)
+    assert checked.returncode == 0, checked.stderr
+    imported = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; settings.DATABASES"],
+        env=env, cwd=BASE_DIR, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+
+    assert EmbeddedServices(var_dir).status() == {"postgres": None, "redis": None}
+    assert not (var_dir / "postgres").exists()
+
+
+def test_the_first_query_or_a_celery_worker_starts_them(var_dir):
+    env = process_env(RELAIS_VAR_DIR=str(var_dir))
+    query = "from django.db import connection; connection.ensure_connection(); print(connection.vendor)"
+    shell = run_manage("shell", "--no-imports", "-c", query, env=env)
+    assert shell.returncode == 0, shell.stderr
+    assert shell.stdout.strip() == "postgresql"
+    services = EmbeddedServices(var_dir)
+    assert all(services.status().values())
+
+    services.stop()
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "celery"), "-A", "crm", "worker", "-Q", "default", "-c", "1",
+         "--without-mingle", "--without-gossip", "-l", "WARNING"],
+        env=env, cwd=BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: all(services.status().values()), seconds=60, message="a worker starts both servers")
+        assert worker.poll() is None, "the worker keeps running on the servers it started"
+    finally:
+        stop_process(worker)
