@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from channels.access import attachment_get_for_user, email_thread_get_for_user
 from channels.choices import OPEN_CASE_STATUSES, ConversationKind
-from channels.models import Attachment, Case, Conversation, ResponseTemplate
+from channels.models import Case, Conversation, ResponseTemplate
 from channels.services import email_out
 from channels.services.email_in import email_body_full
 from crm.access import staff_view
@@ -118,11 +118,7 @@ def email_compose(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_view(permission="channels.view_conversation")
 def email_thread(request: HttpRequest, pk: int) -> HttpResponse:
     """One email thread, oldest first: every message with its sender, recipients and attachments."""
-    conversation = get_object_or_404(
-        Conversation.objects.select_related("customer", "case", "queue"), pk=pk, kind=ConversationKind.EMAIL
-    )
-    if conversation.customer_id and not request.user.has_perm("customers.view_customer"):
-        raise PermissionDenied
+    conversation = email_thread_get_for_user(user=request.user, pk=pk)
     interactions = list(
         conversation.interactions.select_related("agent").prefetch_related("attachments").order_by("occurred_at", "id")
     )
@@ -151,7 +147,7 @@ def email_thread(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_view(permission="channels.view_interaction")
 def email_attachment(request: HttpRequest, pk: int) -> FileResponse:
     """The file, always as a download (never rendered inline: an HTML attachment must not run here)."""
-    attachment = get_object_or_404(Attachment, pk=pk)
+    attachment = attachment_get_for_user(user=request.user, pk=pk)
     try:
         handle = attachment.file.open("rb")
     except (FileNotFoundError, ValueError):
