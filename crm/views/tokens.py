@@ -26,31 +26,37 @@ class ApiTokenForm(forms.Form):
     )
 
 
+# Where the new key waits between the POST that creates it and the GET that shows it (once).
+NEW_KEY_SESSION = "api_token_new_key"
+
+
 @staff_view(permission="crm.use_api_tokens")
 def api_tokens(request: HttpRequest) -> HttpResponse:
-    """The caller's tokens and the form to create one; a successful POST shows the new key once.
+    """The caller's tokens and the form to create one; a new key is shown once, after a redirect.
 
-    The key is rendered in the POST's response itself (not stored for a redirect), because the only
-    places to keep it until the next GET are the session or a message, both of which end up in the
-    database or a cookie. The response is marked never-cache so the key does not outlive the page.
+    Post/redirect/get: a successful POST keeps the key in the server-side session and redirects, so a
+    reload (or the browser's "resend the form?") cannot create a second token. The GET pops the key
+    from the session while rendering it, so it is shown exactly once and no longer stored anywhere;
+    the page is marked never-cache so the key does not outlive it in the browser either.
     """
     form = ApiTokenForm(request.POST or None)
-    new_token, new_key = None, None
     if request.method == "POST" and form.is_valid():
         try:
-            new_token, new_key = services.api_token_create(
+            token, key = services.api_token_create(
                 user=request.user, name=form.cleaned_data["name"], acting_user=request.user
             )
         except ApplicationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            form = ApiTokenForm()
-    context = {
-        "form": form,
-        "tokens": ApiToken.objects.filter(user=request.user).order_by("revoked_at", "-created_at"),
-        "new_token": new_token,
-        "new_key": new_key,
-    }
+            request.session[NEW_KEY_SESSION] = {"token_id": token.pk, "key": key}
+            return redirect("api_tokens")
+    tokens = ApiToken.objects.filter(user=request.user).order_by("revoked_at", "-created_at")
+    new_token, new_key = None, None
+    pending = request.session.pop(NEW_KEY_SESSION, None) if request.method == "GET" else None
+    if pending:
+        new_token = tokens.filter(pk=pending.get("token_id")).first()
+        new_key = pending.get("key") if new_token is not None else None
+    context = {"form": form, "tokens": tokens, "new_token": new_token, "new_key": new_key}
     response = render(request, "crm/tokens.html", context)
     add_never_cache_headers(response)
     return response

@@ -71,7 +71,9 @@ def test_it_shows_an_empty_state_without_tokens(client, agent):
 
 def test_it_shows_a_new_key_once_and_stores_only_its_hash(client, agent):
     client.force_login(agent)
-    response = client.post(reverse("api_tokens"), {"name": "ERP sync"})
+    created = client.post(reverse("api_tokens"), {"name": "ERP sync"})
+    assert created.status_code == 302 and created["Location"] == reverse("api_tokens")
+    response = client.get(created["Location"])
     assert response.status_code == 200
     content = response.content.decode()
     keys = set(KEY_PATTERN.findall(content))
@@ -91,6 +93,19 @@ def test_it_shows_a_new_key_once_and_stores_only_its_hash(client, agent):
     assert secret not in again
     assert token.prefix in again  # recognisable by its prefix only
     assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+
+
+def test_reloading_after_creating_a_token_creates_no_second_one(client, agent):
+    client.force_login(agent)
+    created = client.post(reverse("api_tokens"), {"name": "ERP sync"}, follow=True)
+    # The browser is left on a GET: reloading it repeats the GET, which shows no key and creates nothing.
+    assert created.redirect_chain == [(reverse("api_tokens"), 302)]
+    assert len(set(KEY_PATTERN.findall(created.content.decode()))) == 1
+
+    reloaded = client.get(reverse("api_tokens"))
+    assert ApiToken.objects.filter(user=agent).count() == 1
+    assert not KEY_PATTERN.search(reloaded.content.decode())
+    assert _database_contains(created.context["new_key"].split("_", 2)[2]) == []
 
 
 def test_it_shows_form_errors_without_creating_a_token(client, agent):

@@ -64,3 +64,26 @@ def test_at_desktop_width_the_sidebar_is_always_shown_and_the_toggle_is_not(page
     name_box = page.get_by_test_id("customer-name").bounding_box()
     sidebar_box = page.locator("#relais-sidebar").bounding_box()
     assert name_box["x"] > sidebar_box["x"] + sidebar_box["width"]
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_the_cost_of_service_table_stays_inside_its_card(page, live_server, agent, width):
+    from channels.choices import InteractionChannel
+    from tests.channels_factories import InteractionFactory
+
+    customer = CustomerFactory(given_name="Héloïse", family_name="Lefèvre")
+    for channel in InteractionChannel.values:
+        InteractionFactory(customer=customer, channel=channel, cost="123456.78")
+    sign_in(page, live_server, agent)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    table = page.get_by_test_id("cost-of-service")
+    table.scroll_into_view_if_needed()
+    SHOTS.mkdir(exist_ok=True)
+    page.locator("[data-panel=cost_of_service], .card:has([data-testid=cost-of-service])").last.screenshot(
+        path=str(SHOTS / f"cost-{width}.png")
+    )
+
+    card = page.locator(".card:has([data-testid=cost-of-service])").last.bounding_box()
+    box = table.bounding_box()
+    assert box["x"] >= card["x"] and box["x"] + box["width"] <= card["x"] + card["width"] + 0.5
