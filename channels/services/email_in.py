@@ -161,6 +161,8 @@ def _metadata(parsed: ParsedEmail, *, mailbox: Mailbox | None, source: str) -> d
         metadata["message_id_synthesised"] = True
     if parsed.dropped:
         metadata["dropped_attachments"] = parsed.dropped
+    if parsed.forwarded:
+        metadata["forwarded"] = [forwarded.as_dict() for forwarded in parsed.forwarded]
     if parsed.body_html != parsed.display_html:
         metadata["full_body"] = parsed.body_html  # already sanitised
     if parsed.is_auto_reply:

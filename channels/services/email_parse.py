@@ -131,6 +131,19 @@ class ParsedAttachment:
 
 
 @dataclass
+class ForwardedEmail:
+    """A message attached to this one (``message/rfc822``): what the thread shows of it, as text."""
+
+    from_: str
+    subject: str
+    date: str
+    text: str
+
+    def as_dict(self) -> dict:
+        return {"from": self.from_, "subject": self.subject, "date": self.date, "text": self.text}
+
+
+@dataclass
 class BounceRecipient:
     address: str
     status: str = ""
@@ -156,6 +169,7 @@ class ParsedEmail:
     text: str
     attachments: list[ParsedAttachment] = field(default_factory=list)
     dropped: list[dict] = field(default_factory=list)
+    forwarded: list[ForwardedEmail] = field(default_factory=list)
     is_auto_reply: bool = False
     is_bounce: bool = False
     bounced: list[BounceRecipient] = field(default_factory=list)
@@ -200,7 +214,8 @@ def email_parse(raw: bytes, *, max_bytes: int, max_attachment_bytes: int) -> Par
 
     subject = " ".join(_header(message, "Subject").split())[:255]
     date_header = _header(message, "Date")
-    text, html_body, attachments, dropped, reports = _walk(message, max_attachment_bytes=max_attachment_bytes)
+    walked = _walk(message, max_attachment_bytes=max_attachment_bytes)
+    text, html_body, attachments, dropped, reports, forwarded = walked
     if not html_body and text:
         html_body = _text_to_html(text)
     display_raw = _trim_html_quote(html_body) if html_body else ""
@@ -230,6 +245,7 @@ def email_parse(raw: bytes, *, max_bytes: int, max_attachment_bytes: int) -> Par
         text=text,
         attachments=attachments,
         dropped=dropped,
+        forwarded=forwarded,
         defects=sorted({type(defect).__name__ for defect in getattr(message, "defects", [])}),
     )
     parsed.is_bounce, parsed.bounced = _bounce(message, parsed, reports)
@@ -341,13 +357,20 @@ def _date(value: str) -> datetime.datetime | None:
 # -- bodies and attachments ------------------------------------------------------------------------
 
 
-def _walk(message: EmailMessage, *, max_attachment_bytes: int):
-    """(text, raw html, attachments, dropped, delivery-status blocks) of the message's MIME tree."""
+MAX_FORWARDED = 5
+MAX_FORWARDED_TEXT = 20_000
+
+
+def _walk(message: EmailMessage, *, max_attachment_bytes: int, depth: int = 0):
+    """(text, raw html, attachments, dropped, delivery-status blocks, forwarded messages) of the message's
+    MIME tree. An attached message (``message/rfc822``, a forward "as attachment") is kept whole as an
+    ``.eml`` attachment and its text read for the thread (nested forwards two levels deep at most)."""
     texts: list[str] = []
     htmls: list[str] = []
     attachments: list[ParsedAttachment] = []
     dropped: list[dict] = []
     reports: list = []
+    forwarded: list[ForwardedEmail] = []
     for part in _parts(message):
         try:
             content_type = part.get_content_type()
@@ -355,6 +378,14 @@ def _walk(message: EmailMessage, *, max_attachment_bytes: int):
             content_type = "application/octet-stream"
         if content_type == "message/delivery-status":
             reports.extend(_status_blocks(part))
+            continue
+        if content_type == "message/rfc822" and part is not message:
+            # The parser makes it a "multipart" holding the inner message: it used to be skipped below.
+            inner = _forwarded(part, depth=depth)
+            if inner is not None and len(forwarded) < MAX_FORWARDED:
+                forwarded.append(inner)
+            name = _filename(part) or _eml_name(inner)
+            _collect_attachment(part, content_type, name, attachments, dropped, max_bytes=max_attachment_bytes)
             continue
         if part.is_multipart():
             continue
@@ -365,7 +396,7 @@ def _walk(message: EmailMessage, *, max_attachment_bytes: int):
             text = _part_text(part)
             (htmls if content_type == "text/html" else texts).append(text)
             continue
-        if content_type == "message/rfc822" or content_type == "text/rfc822-headers":
+        if content_type == "text/rfc822-headers":
             filename = filename or "forwarded-message.eml"
         if content_type.startswith("text/") and not filename:
             filename = "attachment.txt"
@@ -373,7 +404,37 @@ def _walk(message: EmailMessage, *, max_attachment_bytes: int):
                             max_bytes=max_attachment_bytes)  # fmt: skip
     text = "\n\n".join(t for t in texts if t.strip())
     html_body = "\n".join(h for h in htmls if h.strip())
-    return text, html_body, attachments, dropped, reports
+    return text, html_body, attachments, dropped, reports, forwarded
+
+
+def _forwarded(part, *, depth: int) -> ForwardedEmail | None:
+    """The sender, subject, date and text of the message inside a ``message/rfc822`` part."""
+    try:
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else payload
+    except Exception:
+        return None
+    if not isinstance(inner, email.message.Message) or depth >= 2:
+        return None
+    try:
+        text, html_body = _walk(inner, max_attachment_bytes=0, depth=depth + 1)[:2]
+    except Exception:
+        text, html_body = "", ""
+    if not text.strip() and html_body:
+        text = text_summary(html_sanitise(html_body), length=MAX_FORWARDED_TEXT)
+    name, address = _first_address(_header(inner, "From"))
+    return ForwardedEmail(
+        from_=f"{name} <{address}>" if name and address else address or _header(inner, "From")[:200],
+        subject=" ".join(_header(inner, "Subject").split())[:255],
+        date=_header(inner, "Date")[:100],
+        text=text.strip()[:MAX_FORWARDED_TEXT],
+    )
+
+
+def _eml_name(inner: ForwardedEmail | None) -> str:
+    """``<subject>.eml`` for an attached message without a file name (``forwarded-message.eml`` without subject)."""
+    subject = re.sub(r"[^\w .,()'-]+", "", inner.subject if inner is not None else "").strip()[:80]
+    return f"{subject}.eml" if subject else "forwarded-message.eml"
 
 
 def _parts(message: EmailMessage):
@@ -428,24 +489,27 @@ def _part_bytes(part) -> bytes:
     return data
 
 
+# Labels that mean windows-1252 in practice (the WHATWG Encoding Standard maps them so, as browsers do):
+# mail clients write 0x80-0x9f (€, “ ”, —) into parts they label latin-1 or ASCII.
+WINDOWS_1252_LABELS = {"us-ascii", "ascii", "iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "iso-ir-100"}
+
+
 def _part_text(part) -> str:
-    """A text part's content; an unknown or lying charset falls back to windows-1252, then latin-1."""
-    try:
-        content = part.get_content()
-        if isinstance(content, str):
-            return _clean(content)
-    except Exception:
-        pass
+    """A text part's content, decoded strictly with its declared charset, then UTF-8, then windows-1252,
+    and only then with replacement characters: a body declared UTF-8 but written in windows-1252 reads
+    "45 €", not "45 �". (``get_content()`` decodes with ``errors="replace"``, so it is not used.)"""
     data = _part_bytes(part)
     charset = "utf-8"
     with contextlib.suppress(Exception):
-        charset = part.get_content_charset() or "utf-8"
+        charset = (part.get_content_charset() or "utf-8").strip().lower()
+    if charset in WINDOWS_1252_LABELS:
+        charset = "windows-1252"
     for encoding in (charset, "utf-8", "windows-1252"):
         try:
             return _clean(data.decode(encoding))
         except (LookupError, UnicodeDecodeError):
             continue
-    return _clean(data.decode("latin-1"))
+    return _clean(data.decode("windows-1252", "replace"))
 
 
 def _collect_attachment(part, content_type, filename, attachments, dropped, *, max_bytes: int) -> None:
