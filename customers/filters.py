@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
+from crm.api.filters import IsoDateTimeFilter, IsoDateTimeFromToRangeFilter
 from customers.choices import Channel, ConsentStatus, Purpose, Stage
 from customers.models import Customer
 from customers.selectors import consent_state_subquery
@@ -20,10 +21,10 @@ class CustomerFilter(filters.FilterSet):
     )
     owner = filters.NumberFilter(field_name="owner_id", help_text=_("Only customers owned by this staff id."))
     tag = filters.CharFilter(method="filter_tag", help_text=_("Only customers carrying this tag."))
-    created = filters.IsoDateTimeFromToRangeFilter(
+    created = IsoDateTimeFromToRangeFilter(
         field_name="created_at", help_text=_("created_after / created_before: ISO 8601 date-times.")
     )
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", help_text=_("Only customers changed at or after this time.")
     )
     consent_channel = filters.ChoiceFilter(

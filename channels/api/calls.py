@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from channels.choices import CallState, Direction
 from channels.services.calls import EVENTS, call_event_process, call_event_verify
+from crm.api.fields import DateTimeField
 from crm.api.serializers import ErrorSerializer
 
 TAGS = ["channels"]
@@ -42,7 +43,7 @@ class CallEventInputSerializer(serializers.Serializer):
     )
     called_line = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     agent_extension = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    occurred_at = DateTimeField(required=False, allow_null=True, default=None)
     direction = serializers.ChoiceField(choices=Direction.choices, required=False, default=Direction.INBOUND)
 
 
@@ -52,7 +53,7 @@ class CallOpenCaseOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
     status_label = serializers.CharField()
     priority = serializers.CharField()
-    due_at = serializers.DateTimeField(allow_null=True)
+    due_at = DateTimeField(allow_null=True)
 
 
 class CallContactOutputSerializer(serializers.Serializer):
@@ -60,13 +61,13 @@ class CallContactOutputSerializer(serializers.Serializer):
     channel_label = serializers.CharField()
     direction = serializers.CharField()
     kind = serializers.CharField()
-    occurred_at = serializers.DateTimeField()
+    occurred_at = DateTimeField()
     subject = serializers.CharField()
     outcome = serializers.CharField()
 
 
 class CallLastCallOutputSerializer(serializers.Serializer):
-    occurred_at = serializers.DateTimeField()
+    occurred_at = DateTimeField()
     direction = serializers.CharField()
     reason = serializers.CharField()
     summary = serializers.CharField()

@@ -26,6 +26,7 @@ from channels import realtime
 from channels.origins import cors_origin, request_origin_allowed
 from channels.services import callbacks as callback_services
 from channels.services import chat as chat_services
+from crm.api.fields import DateTimeField
 from crm.errors import ApplicationError
 
 TAGS = ["widget"]
@@ -116,7 +117,7 @@ class ChatLineSerializer(serializers.Serializer):
     body = serializers.CharField(help_text=_lazy("Plain text: display it as text, never as HTML."))
     pushed_url = serializers.CharField(help_text=_lazy("Set when the agent pushed a page (http or https)."))
     agent = serializers.CharField(help_text=_lazy("The answering agent's first name."))
-    created_at = serializers.DateTimeField()
+    created_at = DateTimeField()
 
 
 class ChatStartOutputSerializer(serializers.Serializer):
@@ -240,8 +241,8 @@ class CallbackInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     phone = serializers.CharField(max_length=40)
     email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
-    preferred_from = serializers.DateTimeField()
-    preferred_to = serializers.DateTimeField()
+    preferred_from = DateTimeField()
+    preferred_to = DateTimeField()
     reason = serializers.CharField(max_length=255)
     visitor_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
 
@@ -249,8 +250,8 @@ class CallbackInputSerializer(serializers.Serializer):
 class CallbackOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     phone = serializers.CharField(help_text=_lazy("E.164"))
-    preferred_from = serializers.DateTimeField()
-    preferred_to = serializers.DateTimeField()
+    preferred_from = DateTimeField()
+    preferred_to = DateTimeField()
     status = serializers.CharField()
 
 

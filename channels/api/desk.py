@@ -22,13 +22,14 @@ from channels.selectors_desk import CaseFilters, case_list_queryset
 from channels.services import cases
 from crm.api.pagination import CursorPagination
 from crm.api.permissions import HasPermission
+from crm.api.serializers import ModelSerializer
 from customers.choices import RecordSource
 from customers.models import Customer
 
 TAGS = ["cases"]
 
 
-class CaseOutputSerializer(serializers.ModelSerializer):
+class CaseOutputSerializer(ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", allow_null=True, read_only=True)
     queue = serializers.IntegerField(source="queue_id", allow_null=True, read_only=True)
     assignee = serializers.IntegerField(source="assignee_id", allow_null=True, read_only=True)
@@ -68,8 +69,32 @@ class CasePatchInputSerializer(serializers.Serializer):
                                                allow_null=True)  # fmt: skip
 
 
+class CaseListFilterInputSerializer(serializers.Serializer):
+    """The list's query parameters: an unknown value is a 400 naming it, not a silently unfiltered list."""
+
+    status = serializers.ChoiceField(choices=[*CaseStatus.values, "open"], required=False)
+    queue = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    assignee = serializers.RegexField(r"^(me|none|[0-9]{1,18})$", required=False)
+    category = serializers.ChoiceField(choices=CaseCategory.choices, required=False)
+    priority = serializers.ChoiceField(choices=CasePriority.choices, required=False)
+    breached = serializers.ChoiceField(choices=["any", "first_response", "resolution"], required=False)
+    customer = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    q = serializers.CharField(max_length=255, required=False)
+
+    @classmethod
+    def check(cls, params) -> None:
+        # A blank parameter means "no filter", as the desk's HTML form sends it.
+        given = {name: params[name].strip() for name in cls._declared_fields if (params.get(name) or "").strip()}
+        cls(data=given).is_valid(raise_exception=True)
+
+
 FILTER_PARAMETERS = [
-    OpenApiParameter("status", str, description=_lazy("A status, or `open` for new, open and waiting.")),
+    OpenApiParameter(
+        "status",
+        str,
+        enum=[*CaseStatus.values, "open"],
+        description=_lazy("A status, or `open` for new, open and waiting."),
+    ),
     OpenApiParameter("queue", int, description=_lazy("Queue id.")),
     OpenApiParameter("assignee", str, description=_lazy("A user id, `me` or `none`.")),
     OpenApiParameter("category", str, enum=CaseCategory.values),
@@ -107,6 +132,7 @@ class CaseListCreateApi(generics.ListAPIView):
         return [*super().get_permissions(), *extra]
 
     def get_queryset(self):
+        CaseListFilterInputSerializer.check(self.request.query_params)
         filters = CaseFilters.from_params(self.request.query_params)
         return case_list_queryset(filters=filters, user=self.request.user)
 

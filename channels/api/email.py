@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from channels.services.email_in import DUPLICATE, email_inbound_record, email_inbound_record_many
+from crm.api.parsers import MultiPartParser
 from crm.api.permissions import HasPermission
 from crm.api.serializers import ErrorSerializer
 from crm.errors import ApplicationError
@@ -59,7 +60,7 @@ class InboundOutputSerializer(serializers.Serializer):
 
 class EmailInboundApi(APIView):
     permission_classes = [HasPermission("channels.ingest_email")]
-    parser_classes = [RawEmailParser, parsers.MultiPartParser, parsers.FormParser]
+    parser_classes = [RawEmailParser, MultiPartParser, parsers.FormParser]
 
     @extend_schema(
         operation_id="channels_email_inbound",

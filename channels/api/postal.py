@@ -13,6 +13,7 @@ from channels.access import letter_get_for_user
 from channels.choices import LetterStatus
 from channels.documents.letters import letter_reference
 from channels.services.postal import letter_mark_returned
+from crm.api.fields import DateTimeField
 from crm.api.permissions import HasPermission
 from customers.choices import RecordSource
 
@@ -29,7 +30,7 @@ class LetterOutputSerializer(serializers.Serializer):
     reference = serializers.CharField()
     customer_id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=LetterStatus.choices)
-    returned_at = serializers.DateTimeField(allow_null=True)
+    returned_at = DateTimeField(allow_null=True)
     address_lines = serializers.ListField(child=serializers.CharField())
     address_undeliverable = serializers.BooleanField()
     changed = serializers.BooleanField(help_text=_lazy("False when the letter was already marked returned."))

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from channels.services.sms import DELIVERY_STATUSES, sms_inbound_receive, sms_status_update
+from crm.api.fields import DateTimeField
 from crm.api.serializers import ErrorSerializer
 from crm.errors import ApplicationError
 
@@ -50,7 +51,7 @@ class SmsInboundInputSerializer(serializers.Serializer):
                                help_text=_lazy("The number or short code the customer wrote to."))  # fmt: skip
     text = serializers.CharField(max_length=2000, allow_blank=True, trim_whitespace=False)
     message_id = serializers.CharField(max_length=255, help_text=_lazy("The provider's id; a repeat is ignored."))
-    received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    received_at = DateTimeField(required=False, allow_null=True, default=None)
 
 
 SmsInboundInputSerializer._declared_fields["from"] = serializers.CharField(
@@ -118,7 +119,7 @@ class SmsStatusInputSerializer(serializers.Serializer):
                                      help_text=_lazy("'undeliverable' marks the number undeliverable."))  # fmt: skip
     error_code = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     error_message = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    occurred_at = DateTimeField(required=False, allow_null=True, default=None)
 
 
 class SmsStatusOutputSerializer(serializers.Serializer):

@@ -19,8 +19,10 @@ from channels.choices import Direction, InteractionChannel, InteractionKind
 from channels.models import Interaction
 from channels.selectors import interaction_timeline_queryset
 from channels.services.timeline_ingest import interaction_ingest
+from crm.api.fields import DateTimeField
 from crm.api.pagination import CursorPagination
 from crm.api.permissions import HasPermission
+from crm.api.serializers import ModelSerializer
 from customers.api.customers import MERGED, CustomerApiMixin
 
 TAGS = ["channels"]
@@ -35,7 +37,7 @@ class AgentOutputSerializer(serializers.Serializer):
         return obj.get_full_name() or obj.username
 
 
-class InteractionOutputSerializer(serializers.ModelSerializer):
+class InteractionOutputSerializer(ModelSerializer):
     agent = AgentOutputSerializer(allow_null=True)
     case_number = serializers.SerializerMethodField()
 
@@ -67,7 +69,7 @@ class InteractionInputSerializer(serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     outcome = serializers.CharField(required=False, allow_blank=True, max_length=100)
     duration_seconds = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=86_400)
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = DateTimeField(required=False)
     external_id = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -129,8 +131,8 @@ class CustomerInteractionListApi(CustomerApiMixin, generics.ListAPIView):
         channel = serializers.ListField(child=serializers.ChoiceField(choices=InteractionChannel.choices),
                                         required=False)  # fmt: skip
         kind = serializers.ListField(child=serializers.ChoiceField(choices=InteractionKind.choices), required=False)
-        since = serializers.DateTimeField(required=False)
-        until = serializers.DateTimeField(required=False)
+        since = DateTimeField(required=False)
+        until = DateTimeField(required=False)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the view for the schema

@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -30,6 +29,7 @@ from channels.services.web import (
     web_events_payload_events,
 )
 from crm.api.errors import error_body
+from crm.api.parsers import JSONParser
 from crm.api.serializers import ErrorSerializer
 
 SITE_KEY_HEADER = "X-Relais-Site-Key"

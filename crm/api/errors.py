@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -29,13 +29,14 @@ def flatten_errors(detail, prefix: str = "") -> dict[str, list[dict[str, str]]]:
     elif isinstance(detail, list):
         if all(isinstance(item, (exceptions.ErrorDetail, str)) for item in detail):
             fields[prefix or "non_field_errors"] = [
-                {"code": getattr(item, "code", "invalid"), "message": str(item)} for item in detail
+                {"code": getattr(item, "code", None) or "invalid", "message": str(item)} for item in detail
             ]
         else:
             for index, item in enumerate(detail):
                 fields.update(flatten_errors(item, f"{prefix}.{index}" if prefix else str(index)))
     else:
-        fields[prefix or "non_field_errors"] = [{"code": getattr(detail, "code", "invalid"), "message": str(detail)}]
+        code = getattr(detail, "code", None) or "invalid"
+        fields[prefix or "non_field_errors"] = [{"code": code, "message": str(detail)}]
     return fields
 
 
@@ -46,6 +47,14 @@ def error_body(*, code: str, message: str, status_code: int, fields: dict | None
     return {"error": body}
 
 
+def too_many_error() -> ApplicationError:
+    return ApplicationError("too_many", _("The request has too many fields or files."))
+
+
+def too_large_error() -> ApplicationError:
+    return ApplicationError("too_large", _("The request body is too large."), status_code=413)
+
+
 def exception_handler(exc, context):
     """DRF's exception hook: every error leaves the API in the format above."""
     if isinstance(exc, ApplicationError):
@@ -54,6 +63,12 @@ def exception_handler(exc, context):
             error_body(code=exc.code, message=exc.message, status_code=exc.status_code, fields=fields),
             status=exc.status_code,
         )
+    if isinstance(exc, RequestDataTooBig):
+        # Django's body limits (DATA_UPLOAD_MAX_*) raise SuspiciousOperation: a 400 HTML page, or a
+        # debug page with DEBUG on. A client sending too much deserves the API's answer instead.
+        return exception_handler(too_large_error(), context)
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return exception_handler(too_many_error(), context)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -6,11 +6,31 @@ No serializer writes: views pass validated input to a service (``crm.services``)
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from crm.api.fields import DateTimeField
 from crm.models import ApiToken
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """DRF's, with the API's date-time field (UTC output) and blank choices that the schema admits."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: DateTimeField,
+    }
+
+    def include_extra_kwargs(self, kwargs, extra_kwargs):
+        # DRF drops allow_blank from read-only fields, so the schema's enum of a choice field that may be
+        # blank ("" = not set, e.g. a user's language) would leave out the "" responses really carry.
+        allow_blank = kwargs.get("allow_blank", False)
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if allow_blank and kwargs.get("read_only") and "choices" in kwargs:
+            kwargs["allow_blank"] = True
+        return kwargs
 
 
 class ErrorFieldSerializer(serializers.Serializer):
@@ -44,7 +64,7 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorBodySerializer()
 
 
-class MeOutputSerializer(serializers.ModelSerializer):
+class MeOutputSerializer(ModelSerializer):
     roles = serializers.ListField(child=serializers.CharField(), source="role_names", read_only=True)
     permissions = serializers.SerializerMethodField(
         help_text=_("Every permission the caller holds, as 'app_label.codename'.")
@@ -60,7 +80,7 @@ class MeOutputSerializer(serializers.ModelSerializer):
         return sorted(user.get_all_permissions())
 
 
-class ApiTokenOutputSerializer(serializers.ModelSerializer):
+class ApiTokenOutputSerializer(ModelSerializer):
     is_active = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -94,7 +114,7 @@ class ApiTokenCreateInputSerializer(serializers.Serializer):
     )
 
 
-class StaffOutputSerializer(serializers.ModelSerializer):
+class StaffOutputSerializer(ModelSerializer):
     roles = serializers.ListField(child=serializers.CharField(), source="role_names", read_only=True)
 
     class Meta:

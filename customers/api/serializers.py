@@ -8,13 +8,18 @@ phone or an over-long AFNOR line is reported under its dotted field path (``phon
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from crm.api.fields import DateTimeField
+from crm.api.serializers import ModelSerializer
 from crm.errors import ApplicationError
 from customers.choices import (
     Channel,
@@ -30,6 +35,9 @@ from customers.choices import (
 from customers.models import Consent, ContactPoint, Customer, PostalAddress
 from customers.services import records
 
+CONSENT_EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+CONSENT_CLOCK_SKEW = datetime.timedelta(minutes=5)  # the caller's clock may run a little ahead of ours
+
 
 def validation_error(error: ApplicationError, *, field: str | None = None) -> serializers.ValidationError:
     """An ``ApplicationError`` from a normaliser as a serializer error, under ``field`` (or its own)."""
@@ -40,7 +48,7 @@ def validation_error(error: ApplicationError, *, field: str | None = None) -> se
 # --- output -----------------------------------------------------------------------------------------------
 
 
-class ContactPointOutputSerializer(serializers.ModelSerializer):
+class ContactPointOutputSerializer(ModelSerializer):
     class Meta:
         model = ContactPoint
         fields = [
@@ -60,7 +68,7 @@ class ContactPointOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AddressOutputSerializer(serializers.ModelSerializer):
+class AddressOutputSerializer(ModelSerializer):
     class Meta:
         model = PostalAddress
         fields = [
@@ -87,13 +95,15 @@ class ExternalIdOutputSerializer(serializers.Serializer):
     value = serializers.CharField()
 
 
-class CustomerOutputSerializer(serializers.ModelSerializer):
+class CustomerOutputSerializer(ModelSerializer):
     """A customer as the API returns it; expects ``contact_points``, ``addresses`` and ``external_ids``
     prefetched (``customers.api.customers.customer_queryset``)."""
 
-    owner = serializers.PrimaryKeyRelatedField(read_only=True, help_text=_("Id of the owning agent, or null."))
+    owner = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text=_("Id of the owning agent, or null.")
+    )
     merged_into = serializers.PrimaryKeyRelatedField(
-        read_only=True, help_text=_("The surviving customer's id when this one was merged away.")
+        read_only=True, allow_null=True, help_text=_("The surviving customer's id when this one was merged away.")
     )
     display_name = serializers.CharField(read_only=True)
     email = serializers.SerializerMethodField(help_text=_("The primary email address, normalised."))
@@ -145,8 +155,10 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
         return self._primary(customer, (ContactKind.MOBILE, ContactKind.PHONE))
 
 
-class ConsentOutputSerializer(serializers.ModelSerializer):
-    agent = serializers.PrimaryKeyRelatedField(read_only=True, help_text=_("The staff member who recorded it."))
+class ConsentOutputSerializer(ModelSerializer):
+    agent = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text=_("The staff member who recorded it (null: none, e.g. the portal).")
+    )
 
     class Meta:
         model = Consent
@@ -172,7 +184,7 @@ class ConsentStateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=ConsentStatus.choices, allow_null=True, help_text=_("null: never asked (no entry in the ledger).")
     )
-    occurred_at = serializers.DateTimeField(allow_null=True)
+    occurred_at = DateTimeField(allow_null=True)
     source = serializers.CharField(allow_null=True)
 
 
@@ -340,7 +352,7 @@ class ConsentInputSerializer(serializers.Serializer):
     purpose = serializers.ChoiceField(choices=Purpose.choices)
     status = serializers.ChoiceField(choices=ConsentStatus.choices)
     source = serializers.ChoiceField(choices=ConsentSource.choices, required=False, default=ConsentSource.API)
-    occurred_at = serializers.DateTimeField(
+    occurred_at = DateTimeField(
         required=False, allow_null=True, default=None, help_text=_("When the customer answered; defaults to now.")
     )
     proof_text = serializers.CharField(
@@ -348,3 +360,15 @@ class ConsentInputSerializer(serializers.Serializer):
     )
     ip_address = serializers.IPAddressField(required=False, allow_null=True, default=None)
     user_agent = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+    def validate_occurred_at(self, value):
+        # The ledger is append-only: a wrong date recorded there can never be corrected.
+        if value is None:
+            return value
+        if value < CONSENT_EARLIEST:
+            raise serializers.ValidationError(_("A consent cannot be dated before 1970."), code="too_early")
+        if value > timezone.now() + CONSENT_CLOCK_SKEW:
+            raise serializers.ValidationError(
+                _("A consent cannot be dated in the future (more than 5 minutes from now)."), code="in_future"
+            )
+        return value
