@@ -134,6 +134,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "crm.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -171,6 +172,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm.context_processors.navigation",
+                "crm.middleware.csp_nonce",
             ],
         },
     }
@@ -244,6 +246,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", default="fr")
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English is British in Relais (day-first dates): crm/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["crm.formats"]
 TIME_ZONE = env_str("TIME_ZONE", default="Europe/Paris")
 USE_I18N = True
 USE_TZ = True
@@ -456,6 +460,8 @@ SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", default="")
 if SMS_PROVIDER == "http" and not (SMS_HTTP_URL.startswith(("http://", "https://")) and SMS_HTTP_TOKEN):
     raise ImproperlyConfigured("SMS_PROVIDER=http needs SMS_HTTP_URL (http:// or https://) and SMS_HTTP_TOKEN.")
 SMS_HTTP_TIMEOUT_SECONDS = env_int("SMS_HTTP_TIMEOUT_SECONDS", default=10)
+# True when the provider honours the Idempotency-Key header: timeouts and 5xx may then be retried.
+SMS_HTTP_IDEMPOTENT = env_bool("SMS_HTTP_IDEMPOTENT", default=False)
 SMS_SENDER = env_str("SMS_SENDER", default="RELAIS")
 # Inbound and status webhooks must carry this token (header X-Relais-Webhook-Token); empty refuses them all.
 SMS_WEBHOOK_TOKEN = env_str("SMS_WEBHOOK_TOKEN", default="")
@@ -468,3 +474,15 @@ if CTI_SHARED_SECRET and len(CTI_SHARED_SECRET) < 32:
     raise ImproperlyConfigured("CTI_SHARED_SECRET must be at least 32 characters (e.g. openssl rand -hex 32).")
 # How far a call event's X-Relais-Timestamp may be from now, in seconds (replay window).
 CTI_MAX_SKEW_SECONDS = env_int("CTI_MAX_SKEW_SECONDS", default=300)
+
+# -- Campaigns: the outbox ------------------------------------------------------------------------
+
+# A dispatch worker's claim on a batch lasts this long without progress; the sweeper then takes it back.
+CAMPAIGNS_LEASE_SECONDS = env_int("CAMPAIGNS_LEASE_SECONDS", default=120)
+CAMPAIGNS_BATCH_SIZE = env_int("CAMPAIGNS_BATCH_SIZE", default=200)
+# Optional: an HTTP endpoint of the mail relay answering whether a Message-ID was accepted
+# (GET URL?message_id=<id> -> {"found": true|false}). Without it, a message whose handover was cut
+# by a crash is marked "not confirmed" instead of being resent (at most once).
+CAMPAIGNS_SMTP_LOOKUP_URL = env_str("CAMPAIGNS_SMTP_LOOKUP_URL", default="")
+# Shared secret of the bounce / complaint webhook (HMAC-SHA256, as the call events); empty refuses them.
+CAMPAIGNS_WEBHOOK_SECRET = env_str("CAMPAIGNS_WEBHOOK_SECRET", default="")

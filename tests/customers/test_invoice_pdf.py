@@ -23,7 +23,7 @@ def test_it_renders_the_number_amount_dates_and_the_address_block(client, agent)
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     text = response.content.decode("latin-1")
     for expected in ("(Invoice FAC-2026-0042)", "(1,234.50 \\200)", "(MME ANA LOPEZ)", "(69003 LYON)",
-                     "(3 RUE DES LILAS)", "(10/01/2026)", "(Paid)", customer.account_number):  # fmt: skip
+                     "(3 RUE DES LILAS)", "(01/10/2026)", "(Paid)", customer.account_number):  # fmt: skip
         assert expected in text, expected
 
 
