@@ -17,6 +17,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from customers.choices import Channel, ConsentStatus, ContactKind, Purpose, Stage
@@ -335,35 +336,88 @@ def customer_attributes(*, customer: Customer) -> list[dict]:
     return rows
 
 
+HISTORY_HIDDEN_FIELDS = {"id", "customer", "customer_id", "pgh_obj"}
+
+
+def _history_field(model, name: str):
+    """The model field an event key names (pghistory keys are attnames: ``owner_id`` for ``owner``)."""
+    if model is None:
+        return None
+    for field_ in model._meta.concrete_fields:
+        if name in (field_.name, field_.attname):
+            return field_
+    return None
+
+
+def _history_value(field_, value, names: dict) -> object:
+    """What a person reads for a stored value: a choice's label, a referenced object's name, yes/no."""
+    if value is None or field_ is None:
+        return value
+    if field_.is_relation:
+        return names.get((field_.related_model, value), f"#{value}")
+    if field_.flatchoices:
+        return dict(field_.flatchoices).get(value, value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return value
+
+
 def customer_history(*, customer: Customer, limit: int = 30) -> list[dict]:
     """Field changes of the customer, their contact points and addresses: who, when, through what, what.
 
-    Reads django-pghistory's aggregate of event tables filtered on this customer (one query), plus
-    one query for the names of the people who made the changes.
+    Reads django-pghistory's aggregate of event tables filtered on this customer (one query), then
+    one query per kind of referenced object (the people who made the changes and the owners named in
+    them share one). Fields are shown by their translated verbose name, choices by their label and
+    references by the name of the object (an owner's name, not their id).
     """
+    from django.apps import apps
     from pghistory.models import Events
 
     events = list(Events.objects.references(customer).order_by("-pgh_created_at", "-pgh_id")[:limit])
-    user_ids = {int(e.pgh_context["user"]) for e in events if e.pgh_context and e.pgh_context.get("user")}
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids)} if user_ids else {}
-    rows = []
+    parsed, wanted = [], {}
+    user_model = get_user_model()
     for event in events:
         context = event.pgh_context or {}
+        try:
+            model = apps.get_model(event.pgh_obj_model)
+        except (LookupError, ValueError):
+            model = None
         if event.pgh_label == "insert":
             changes = [(k, None, v) for k, v in sorted((event.pgh_data or {}).items()) if v not in (None, "", [], {})]
         else:
             changes = [(k, before, after) for k, (before, after) in sorted((event.pgh_diff or {}).items())]
-        changes = [c for c in changes if c[0] not in {"id", "customer", "customer_id", "pgh_obj"}]
+        changes = [(k, _history_field(model, k), b, a) for k, b, a in changes if k not in HISTORY_HIDDEN_FIELDS]
         if not changes and event.pgh_label == "update":
             continue
+        for _key, field_, before, after in changes:
+            if field_ is not None and field_.is_relation:
+                wanted.setdefault(field_.related_model, set()).update(v for v in (before, after) if v is not None)
+        if context.get("user"):
+            wanted.setdefault(user_model, set()).add(int(context["user"]))
+        parsed.append((event, model, context, changes))
+    names: dict = {}
+    for related, ids in wanted.items():
+        for obj in related._default_manager.filter(pk__in=ids):
+            names[(related, obj.pk)] = obj
+    rows = []
+    for event, model, context, changes in parsed:
+        shown = []
+        for key, field_, before, after in changes:
+            label = capfirst(str(field_.verbose_name)) if field_ is not None else key
+            before, after = _history_value(field_, before, names), _history_value(field_, after, names)
+            if isinstance(before, user_model):
+                before = before.get_full_name() or before.get_username()
+            if isinstance(after, user_model):
+                after = after.get_full_name() or after.get_username()
+            shown.append((label, before, after))
         rows.append(
             {
                 "at": event.pgh_created_at,
-                "model": event.pgh_obj_model.split(".")[-1].lower(),
+                "model": str(model._meta.verbose_name) if model else event.pgh_obj_model.split(".")[-1].lower(),
                 "label": event.pgh_label,
-                "user": users.get(int(context["user"])) if context.get("user") else None,
+                "user": names.get((user_model, int(context["user"]))) if context.get("user") else None,
                 "channel": context.get("channel", ""),
-                "changes": changes,
+                "changes": shown,
             }
         )
     return rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils.translation import override as translation_override
 from django.utils import timezone
 
 from customers.services import records
@@ -63,6 +64,22 @@ def test_it_records_changes_with_who_and_through_which_channel(client, agent, cu
     assert "changed customer" in body
     assert "Lefèvre" in body and "Martin" in body
     assert "web" in body
+
+
+def test_the_history_shows_field_labels_and_names_and_starts_collapsed(client, agent, make_staff):
+    import re
+
+    owner = make_staff("Agent", username="owner.test", first_name="Odile", last_name="Marchand")
+    customer = CustomerFactory(given_name="Zoé", family_name="Roux", stage="lead", owner=owner)
+    client.force_login(agent)
+    with translation_override("fr"):
+        body = client.get(f"/customers/{customer.pk}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    history = body[body.index('data-testid="history"'):]
+    history = history[: history.index("</details>")]
+    assert re.search(r"<details data-testid=\"history-details\">", history)  # collapsed: no "open"
+    assert "Odile Marchand" in history and f">#{owner.pk}<" not in history
+    assert "given_name" not in history and "owner" not in history.replace("owner.test", "")
+    assert "Prénom" in history and "Prospect qualifié" in history  # labels, translated
 
 
 def test_a_merged_customer_redirects_to_the_survivor_with_a_message(client, agent, customer):
