@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.utils.translation import override as translation_override
 from django.utils import timezone
+from django.utils.translation import override as translation_override
 
 from customers.services import records
 from tests.customers_factories import (
@@ -74,7 +74,7 @@ def test_the_history_shows_field_labels_and_names_and_starts_collapsed(client, a
     client.force_login(agent)
     with translation_override("fr"):
         body = client.get(f"/customers/{customer.pk}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    history = body[body.index('data-testid="history"'):]
+    history = body[body.index('data-testid="history"') :]
     history = history[: history.index("</details>")]
     assert re.search(r"<details data-testid=\"history-details\">", history)  # collapsed: no "open"
     assert "Odile Marchand" in history and f">#{owner.pk}<" not in history
