@@ -143,9 +143,12 @@ def letter_returned(request: HttpRequest, pk: int) -> HttpResponse:
 # -- batches -----------------------------------------------------------------------------------
 
 
-class BatchForm(forms.Form):
-    SOURCES = [("filter", _lazy("Customers matching a filter")), ("accounts", _lazy("Account numbers"))]
+# Where a batch's customers can come from: (value, label). Campaigns' segments will add
+# ("segment", _lazy("Customers of a segment")) here, with a select filled like ``saved_filter``.
+BATCH_SOURCES = [("filter", _lazy("Customers of a saved filter")), ("accounts", _lazy("Account numbers"))]
 
+
+class BatchForm(forms.Form):
     name = forms.CharField(label=_lazy("Batch name"), max_length=200, required=False)
     template = forms.ModelChoiceField(label=_lazy("Letter template"), queryset=ResponseTemplate.objects.none(),
                                       empty_label=None)  # fmt: skip
@@ -154,13 +157,12 @@ class BatchForm(forms.Form):
                                          (Purpose.MARKETING, _lazy("Marketing (offers)"))],
         help_text=_lazy("A marketing batch leaves out customers who objected to marketing by post."),
     )  # fmt: skip
-    source = forms.ChoiceField(label=_lazy("Who"), choices=SOURCES, widget=forms.RadioSelect, initial="filter")
-    saved_filter = forms.ModelChoiceField(label=_lazy("Saved filter"), queryset=SavedFilter.objects.none(),
-                                          required=False, empty_label=_lazy("—"))  # fmt: skip
-    query = forms.CharField(
-        label=_lazy("Filter"), max_length=2000, required=False,
-        help_text=_lazy("The customer list's filter as in its address after “?”, e.g. stage=customer&tag=vip. "
-                        "Filter the list, then copy it from the address bar."),
+    source = forms.ChoiceField(label=_lazy("Who"), choices=BATCH_SOURCES, widget=forms.RadioSelect, initial="filter")
+    saved_filter = forms.ModelChoiceField(
+        label=_lazy("Saved filter"), queryset=SavedFilter.objects.none(), required=False,
+        empty_label=_lazy("Choose a saved filter"),
+        help_text=_lazy("Your filters and those shared with the team. Filter the customer list, then save the "
+                        "filter there to find it here."),
     )  # fmt: skip
     account_numbers = forms.CharField(label=_lazy("Account numbers"), required=False,
                                       widget=forms.Textarea(attrs={"rows": 5}),
@@ -176,8 +178,8 @@ class BatchForm(forms.Form):
         if data.get("source") == "filter":
             if data.get("saved_filter"):
                 data["query"] = data["saved_filter"].query
-            if not (data.get("query") or "").strip():
-                self.add_error("query", _("Choose a saved filter or paste a filter."))
+            else:
+                self.add_error("saved_filter", _("Choose a saved filter."))
         elif data.get("source") == "accounts" and not (data.get("account_numbers") or "").strip():
             self.add_error("account_numbers", _("Paste at least one account number."))
         return data
@@ -191,8 +193,9 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 @staff_view(permission="channels.add_letterbatch")
 def batch_create(request: HttpRequest) -> HttpResponse:
-    """A batch of letters for customers from a filter or pasted account numbers (``?query=`` prefills)."""
-    initial = {"query": request.GET.get("query", "")}
+    """A batch of letters for the customers of a saved filter or pasted account numbers
+    (``?saved_filter=<id>`` preselects a filter)."""
+    initial = {"saved_filter": request.GET.get("saved_filter") or None}
     form = BatchForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -206,7 +209,7 @@ def batch_create(request: HttpRequest) -> HttpResponse:
                 purpose=data["purpose"],
             )  # fmt: skip
         except ApplicationError as error:
-            form_add_application_error(form, error)
+            form_add_application_error(form, error, aliases={"query": "saved_filter"})
         else:
             messages.success(
                 request,

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from channels.models import Interaction, Letter, LetterBatch, ResponseTemplate
 from channels.services.postal import letter_create
 from crm.errors import ApplicationError
-from customers.models import PostalAddress
+from customers.models import PostalAddress, SavedFilter
 from tests.customers_factories import AddressFactory, ConsentFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -61,8 +61,9 @@ def test_a_batch_from_a_customer_filter_and_its_single_pdf(client, supervisor, t
     _customer_with_address(tags=["other"])
     client.force_login(supervisor)
 
+    saved = SavedFilter.objects.create(owner=supervisor, name="VIP", query="tag=vip")
     client.post(reverse("channels:letter_batch_create"), {
-        "template": template.pk, "purpose": "service", "source": "filter", "query": "tag=vip",
+        "template": template.pk, "purpose": "service", "source": "filter", "saved_filter": saved.pk,
     })  # fmt: skip
     batch = LetterBatch.objects.get()
     pdf = client.get(reverse("channels:letter_batch_pdf", kwargs={"pk": batch.pk}))
@@ -77,8 +78,9 @@ def test_a_batch_for_every_customer_without_a_filter_is_refused(client, supervis
     _customer_with_address()
     client.force_login(supervisor)
 
+    everyone = SavedFilter.objects.create(owner=supervisor, name="Everyone", query="sort=-created")
     response = client.post(reverse("channels:letter_batch_create"), {
-        "template": template.pk, "purpose": "service", "source": "filter", "query": "sort=-created",
+        "template": template.pk, "purpose": "service", "source": "filter", "saved_filter": everyone.pk,
     })  # fmt: skip
 
     assert response.status_code == 200 and b"Filter the customer list first" in response.content
@@ -190,3 +192,32 @@ def test_batch_pages_query_a_fixed_number_of_times(client, supervisor, template,
 
     assert detail.content.decode().count('href="/channels/letters/') >= 12
     assert "Lot" in listing.content.decode()
+
+
+def test_the_batch_form_offers_the_users_saved_filters_in_french_and_no_raw_query(client, supervisor, make_staff,
+                                                                               template):  # fmt: skip
+    teammate = make_staff("Supervisor", username="teammate.test")
+    mine = SavedFilter.objects.create(owner=supervisor, name="Mes clients VIP", query="tag=vip")
+    shared = SavedFilter.objects.create(owner=teammate, name="Leads de l'équipe", query="stage=lead", is_shared=True)
+    private = SavedFilter.objects.create(owner=teammate, name="Privé", query="stage=customer")
+    client.force_login(supervisor)
+
+    page = client.get(reverse("channels:letter_batch_create"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert f'<option value="{mine.pk}">Mes clients VIP</option>' in page
+    assert f'value="{shared.pk}"' in page and f'value="{private.pk}"' not in page
+    assert 'name="query"' not in page and "stage=customer&amp;tag=vip" not in page
+    for english in ("Batch name", "Letter template", "Account numbers", "Saved filter", "Marketing (offers)",
+                    "Paste them one per line", "Who"):  # fmt: skip
+        assert f">{english}" not in page and f"{english}<" not in page
+    assert "Nom du lot" in page and "Filtre enregistré" in page
+
+
+def test_a_filter_batch_without_a_chosen_filter_is_refused(client, supervisor, template):
+    _customer_with_address()
+    client.force_login(supervisor)
+    response = client.post(reverse("channels:letter_batch_create"), {
+        "template": template.pk, "purpose": "service", "source": "filter", "query": "tag=vip",
+    })  # fmt: skip
+    assert response.status_code == 200 and b"Choose a saved filter." in response.content
+    assert not LetterBatch.objects.exists()
