@@ -443,3 +443,9 @@ def test_it_refuses_unknown_enum_values_in_customer_and_staff_filters(api, url, 
 def test_it_gives_every_field_error_a_code(api):
     error = assert_error(api.get("/api/v1/customers/", {"consent_channel": "email"}), 400, "validation_error")
     assert all(item["code"] for items in error["fields"].values() for item in items)
+
+
+def test_it_explains_a_refused_character_in_french(api):
+    response = api.get("/api/v1/customers/", {"search": "a\x00"}, HTTP_ACCEPT_LANGUAGE="fr")
+    error = assert_error(response, 400, "control_character")
+    assert "caractères de contrôle" in error["fields"]["search"][0]["message"]
