@@ -67,7 +67,7 @@ def check_pairs(pairs: Iterable[tuple[str, str]], *, multi_line: bool, prefix: s
             raise BadCharacter(name)
 
 
-def check_json(data, *, max_depth: int) -> None:
+def check_json(data, *, max_depth: int, characters: bool = True) -> None:
     """Walk parsed JSON without recursion; refuse a bad string (key or value) or nesting beyond ``max_depth``.
 
     The field is named by its dotted path (``metadata.notes.0``), as ``crm.api.errors`` names fields.
@@ -76,7 +76,7 @@ def check_json(data, *, max_depth: int) -> None:
     while stack:
         value, path, depth = stack.pop()
         if isinstance(value, str):
-            if has_bad_character(value, multi_line=True):
+            if characters and has_bad_character(value, multi_line=True):
                 raise BadCharacter(path or "non_field_errors")
         elif isinstance(value, (dict, list)):
             if depth >= max_depth:
@@ -88,7 +88,7 @@ def check_json(data, *, max_depth: int) -> None:
             if isinstance(value, dict):
                 for key, item in reversed(value.items()):  # popped in document order
                     name = f"{path}.{printable_name(key)}" if path else printable_name(key)
-                    if has_bad_character(key, multi_line=False):
+                    if characters and has_bad_character(key, multi_line=False):
                         raise BadCharacter(name)
                     stack.append((item, name, depth + 1))
             else:

@@ -72,7 +72,7 @@ class CasePatchInputSerializer(serializers.Serializer):
 class CaseListFilterInputSerializer(serializers.Serializer):
     """The list's query parameters: an unknown value is a 400 naming it, not a silently unfiltered list."""
 
-    status = serializers.ChoiceField(choices=[*CaseStatus.values, "open"], required=False)
+    status = serializers.ChoiceField(choices=CaseStatus.values, required=False)
     queue = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
     assignee = serializers.RegexField(r"^(me|none|[0-9]{1,18})$", required=False)
     category = serializers.ChoiceField(choices=CaseCategory.choices, required=False)
@@ -92,7 +92,7 @@ FILTER_PARAMETERS = [
     OpenApiParameter(
         "status",
         str,
-        enum=[*CaseStatus.values, "open"],
+        enum=CaseStatus.values,
         description=_lazy("A status, or `open` for new, open and waiting."),
     ),
     OpenApiParameter("queue", int, description=_lazy("Queue id.")),

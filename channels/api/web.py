@@ -37,7 +37,13 @@ DEFAULT_RATE = "6000/min"
 PREFLIGHT_MAX_AGE = "86400"
 
 
-class PlainTextJSONParser(JSONParser):
+class EventBatchJSONParser(JSONParser):
+    """The API's JSON parser, leaving characters to ``web_events_ingest``, which refuses bad events one by one."""
+
+    check_characters = False
+
+
+class PlainTextJSONParser(EventBatchJSONParser):
     """``navigator.sendBeacon`` posts ``text/plain`` (a JSON type would need a preflight it cannot make)."""
 
     media_type = "text/plain"
@@ -136,7 +142,7 @@ class WebEventIngestApi(APIView):
     authentication_classes = [SiteKeyAuthentication]
     permission_classes = [HasActiveSite]
     throttle_classes = [SiteKeyRateThrottle]
-    parser_classes = [JSONParser, PlainTextJSONParser]
+    parser_classes = [EventBatchJSONParser, PlainTextJSONParser]
 
     def get_permissions(self):
         return [] if self.request.method == "OPTIONS" else super().get_permissions()

@@ -26,6 +26,10 @@ JSON_MAX_DEPTH = 64
 
 
 class JSONParser(parsers.JSONParser):
+    # A batch endpoint that refuses bad items one by one (web events: one bad event must not lose a
+    # visitor's whole beacon) turns the character check off and applies it per item instead.
+    check_characters = True
+
     def parse(self, stream, media_type=None, parser_context=None):
         try:
             data = super().parse(stream, media_type, parser_context)
@@ -37,7 +41,7 @@ class JSONParser(parsers.JSONParser):
             raise
         except ValueError as error:  # e.g. an integer of more than 4,300 digits
             raise ParseError(_("JSON parse error - %(error)s") % {"error": error}) from None
-        input_guard.check_json(data, max_depth=JSON_MAX_DEPTH)
+        input_guard.check_json(data, max_depth=JSON_MAX_DEPTH, characters=self.check_characters)
         return data
 
 
