@@ -80,3 +80,29 @@ def test_it_renders_the_docs_with_assets_from_the_sidecar(client, agent):
     assert assets, html
     assert all(asset.startswith(f"{settings.STATIC_URL}drf_spectacular_sidecar/") for asset in assets), assets
     assert client.get(assets[0]).status_code == 200  # the asset is really there to serve
+
+
+def _component(schema, name):
+    return schema["components"]["schemas"][name]
+
+
+def test_it_marks_what_responses_may_leave_empty_as_nullable(schema):
+    customer = _component(schema, "CustomerOutput")["properties"]
+    for name in ("owner", "merged_into", "email", "phone", "birth_date", "anonymised_at"):
+        assert customer[name].get("nullable") is True, name
+    assert _component(schema, "ConsentOutput")["properties"]["agent"].get("nullable") is True
+
+
+def test_it_admits_the_blank_value_of_choice_fields_responses_carry(schema):
+    # A staff member without a chosen language is returned with "" (the browser's language is used).
+    language = _component(schema, "MeOutput")["properties"]["language"]
+    enums = [language.get("enum")] + [
+        _component(schema, ref["$ref"].rsplit("/", 1)[1]).get("enum") for ref in language.get("oneOf", [])
+    ]
+    assert any(enum and "" in enum for enum in enums), language
+
+
+def test_it_documents_the_case_filters_as_enums(schema):
+    parameters = {p["name"]: p for p in schema["paths"]["/api/v1/cases/"]["get"]["parameters"]}
+    assert "open" in parameters["status"]["schema"]["enum"]
+    assert "pirate" not in parameters["category"]["schema"]["enum"]
