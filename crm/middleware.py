@@ -86,3 +86,72 @@ class SessionIdleTimeoutMiddleware:
             session[SESSION_SIGNED_IN_KEY] = now
         if seen is None or now - seen >= SEEN_RESOLUTION_SECONDS:
             session[SESSION_SEEN_KEY] = now
+
+
+# -- Content-Security-Policy ------------------------------------------------------------------------
+
+CSP_DIRECTIVES = {
+    "default-src": ["'self'"],
+    # Our own static files only (htmx, its SSE extension, Bootstrap, relais.js); an inline script runs
+    # only with this response's nonce, and nothing is ever eval'd (no hx-on, no js: values).
+    "script-src": ["'self'", "'nonce-{nonce}'"],
+    # Bootstrap's components and htmx's indicator set styles from JS and a few templates use style
+    # attributes: styles cannot run code, so inline styles stay allowed.
+    "style-src": ["'self'", "'unsafe-inline'"],
+    # Inbound email images are blocked by the sanitiser; a page where an agent showed them for one
+    # message adds https: (csp_allow_images).
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "frame-src": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+}
+
+
+def csp_allow_images(response, *sources: str):
+    """Let this one response load images from ``sources`` too (``"https:"`` when an agent chose to
+    show a message's remote images); every other page keeps ``img-src 'self' data:``."""
+    response.csp_img_src = [*getattr(response, "csp_img_src", []), *sources]
+    return response
+
+
+class ContentSecurityPolicyMiddleware:
+    """A ``Content-Security-Policy`` header on every response (staff, auth, portal, API docs, admin).
+
+    ``request.csp_nonce`` (and ``csp_nonce`` in templates, which django-htmx's ``htmx_script`` reads)
+    is a fresh random value per request for the rare inline ``<script nonce>``. The widget's endpoints
+    are embedded by other sites through a script those sites load; the policy of our pages does not
+    apply there, and frame-ancestors 'none' forbids framing Relais's own pages (clickjacking).
+    """
+
+    header = "Content-Security-Policy"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import secrets
+
+        request.csp_nonce = secrets.token_urlsafe(16)
+        response = self.get_response(request)
+        if self.header not in response:
+            response[self.header] = csp_header(request.csp_nonce, img_src=getattr(response, "csp_img_src", []))
+        return response
+
+
+def csp_header(nonce: str, *, img_src=()) -> str:
+    parts = []
+    for directive, sources in CSP_DIRECTIVES.items():
+        values = [source.format(nonce=nonce) for source in sources]
+        if directive == "img-src":
+            values += [source for source in img_src if source not in values]
+        parts.append(f"{directive} {' '.join(values)}")
+    return "; ".join(parts)
+
+
+def csp_nonce(request) -> dict:
+    """Context processor: ``csp_nonce`` for ``<script nonce="{{ csp_nonce }}">`` and django-htmx."""
+    return {"csp_nonce": getattr(request, "csp_nonce", "")}

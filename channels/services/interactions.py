@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from channels.models import ChannelCost, Interaction
 from channels.models.config import DEFAULT_COSTS
+from channels.services.html_images import BLOCKED_SRC, images_block
 from crm.errors import ApplicationError
 
 # Tags an agent may see in an inbound email or a note; scripts, styles, forms and event handlers go.
@@ -30,7 +31,8 @@ ALLOWED_TAGS = {
     "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead",
     "tr", "u", "ul",
 }  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"alt", "src", "width", "height"}, "td": {"colspan", "rowspan"},
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"alt", "src", BLOCKED_SRC, "width", "height"},
+                      "td": {"colspan", "rowspan"},
                       "th": {"colspan", "rowspan"}}  # fmt: skip
 URL_SCHEMES = {"http", "https", "mailto", "tel", "cid"}
 SUMMARY_LENGTH = 500
@@ -45,9 +47,11 @@ def interaction_hook_register(hook: Callable[[Interaction], None]) -> None:
 
 
 def html_sanitise(html: str) -> str:
-    """Safe HTML for an agent's browser: nh3 keeps formatting, drops scripts, handlers and bad URLs."""
-    return nh3.clean(html or "", tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
-                     link_rel="noopener noreferrer nofollow")  # fmt: skip
+    """Safe HTML for an agent's browser: nh3 keeps formatting, drops scripts, handlers and bad URLs;
+    images do not load (``src`` moved to ``data-relais-src``) until an agent shows them for one
+    message (``channels.services.html_images``)."""
+    return images_block(nh3.clean(html or "", tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                                  url_schemes=URL_SCHEMES, link_rel="noopener noreferrer nofollow"))  # fmt: skip
 
 
 # Where one block of text ends and the next begins: kept as a space when the tags are stripped.

@@ -6,6 +6,7 @@ Thin shells around ``channels.services.email_out`` and the models' reads.
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,8 +19,10 @@ from channels.choices import OPEN_CASE_STATUSES, ConversationKind
 from channels.models import Case, Conversation, ResponseTemplate
 from channels.services import email_out
 from channels.services.email_in import email_body_full
+from channels.services.html_images import images_block, images_blocked, images_reveal
 from crm.access import staff_view
 from crm.errors import ApplicationError
+from crm.middleware import csp_allow_images
 from customers.access import customer_get_for_user
 from customers.forms import form_add_application_error
 from customers.models import ContactPoint, Customer
@@ -122,14 +125,19 @@ def email_thread(request: HttpRequest, pk: int) -> HttpResponse:
     interactions = list(
         conversation.interactions.select_related("agent").prefetch_related("attachments").order_by("occurred_at", "id")
     )
-    entries = [
-        {
-            "interaction": interaction,
-            "full_body": email_body_full(interaction) if interaction.metadata.get("full_body") else "",
-            "attachments": list(interaction.attachments.all()),
-        }
-        for interaction in interactions
-    ]
+    # ?images=<message id>: that one message's remote images load (see channels.services.html_images).
+    shown = request.GET.get("images", "")
+    own_hosts = {request.get_host().rsplit(":", 1)[0].lower(), *(h.lstrip(".").lower() for h in settings.ALLOWED_HOSTS)}
+    entries = []
+    for interaction in interactions:
+        full_body = email_body_full(interaction) if interaction.metadata.get("full_body") else ""
+        body = images_block(interaction.body)  # rows stored before images were blocked
+        blocked = images_blocked(body) or images_blocked(full_body)
+        showing = blocked and shown == str(interaction.pk)
+        if showing:
+            body, full_body = images_reveal(body, own_hosts=own_hosts), images_reveal(full_body, own_hosts=own_hosts)
+        entries.append({"interaction": interaction, "body": body, "full_body": full_body, "images_blocked": blocked,
+                        "images_shown": showing, "attachments": list(interaction.attachments.all())})  # fmt: skip
     reply_url = None
     if conversation.customer_id and request.user.has_perm("channels.reply_customer"):
         reply_url = reverse("channels:email_compose", kwargs={"pk": conversation.customer_id})
@@ -141,7 +149,10 @@ def email_thread(request: HttpRequest, pk: int) -> HttpResponse:
         except NoReverseMatch:
             case_url = None
     context = {"conversation": conversation, "entries": entries, "reply_url": reply_url, "case_url": case_url}
-    return render(request, "channels/email/thread.html", context)
+    response = render(request, "channels/email/thread.html", context)
+    if any(entry["images_shown"] for entry in entries):
+        csp_allow_images(response, "https:")
+    return response
 
 
 @staff_view(permission="channels.view_interaction")

@@ -5,7 +5,7 @@ The schema and the docs are public: they describe the API, not data.
 """
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 import crm.api.schema  # noqa: F401 (registers the token authentication scheme with drf-spectacular)
 from crm.access import public_view
@@ -24,5 +24,5 @@ v1_urlpatterns = [
 urlpatterns = [
     path("v1/", include(v1_urlpatterns)),
     path("schema/", public_view(SpectacularAPIView.as_view()), name="api_schema"),
-    path("docs/", public_view(SpectacularSwaggerView.as_view(url_name="api_schema")), name="api_docs"),
+    path("docs/", public_view(SpectacularSwaggerSplitView.as_view(url_name="api_schema")), name="api_docs"),
 ]

@@ -33,6 +33,35 @@
     toast.addEventListener("hidden.bs.toast", function () { toast.remove(); });
   };
 
+  // Behaviours declared in the markup instead of inline handlers (the Content-Security-Policy runs no
+  // inline script): <form data-confirm="question">, <select data-submit-on-change>,
+  // <textarea data-submit-on-ctrl-enter>, and <div data-swap-refusals="400 409"> whose htmx requests
+  // show those refusals (htmx leaves 4xx answers unswapped by default).
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+  }, true);
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (field.matches && field.matches("[data-submit-on-change]") && field.form) field.form.submit();
+  });
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    if (!field.matches || !field.matches("[data-submit-on-ctrl-enter]") || !field.form) return;
+    event.preventDefault();
+    field.form.requestSubmit();
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var holder = event.target.closest && event.target.closest("[data-swap-refusals]");
+    if (!holder) return;
+    var statuses = holder.getAttribute("data-swap-refusals").split(/\s+/);
+    if (statuses.indexOf(String(event.detail.xhr.status)) !== -1) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // Copy buttons: <button data-copy-target="#id">.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy-target]");
