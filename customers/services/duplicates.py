@@ -189,3 +189,23 @@ def duplicate_dismiss(*, pair: DuplicatePair, acting_user) -> DuplicatePair:
 def reason_labels(reasons: list[str]) -> list[str]:
     """The reasons of a pair as words for people."""
     return [str(REASON_LABELS.get(reason, reason)) for reason in reasons]
+
+
+# The state of the last "Find duplicates now" run, for the progress indicator of the duplicates page.
+# Kept in the cache (Redis), not a table: it is a hint for the screen, losing it loses nothing.
+SCAN_STATE_KEY = "customers:duplicates_scan"
+SCAN_STATE_SECONDS = 6 * 3600
+
+
+def duplicate_scan_state() -> dict | None:
+    """``{"state": "queued" | "running" | "done", "found": int | None, "at": iso}`` or None (no run known)."""
+    from django.core.cache import cache
+
+    return cache.get(SCAN_STATE_KEY)
+
+
+def duplicate_scan_state_set(state: str, *, found: int | None = None) -> None:
+    """Record where the last scan is (the view sets "queued", the task "running" then "done")."""
+    from django.core.cache import cache
+
+    cache.set(SCAN_STATE_KEY, {"state": state, "found": found, "at": timezone.now().isoformat()}, SCAN_STATE_SECONDS)

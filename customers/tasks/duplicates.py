@@ -11,6 +11,11 @@ def find_duplicates_task(customer_ids: list[int] | None = None) -> int:
 
     Idempotent: pairs already known are skipped, so a retried or repeated run adds nothing.
     """
-    from customers.services.duplicates import duplicates_find
+    from customers.services.duplicates import duplicate_scan_state_set, duplicates_find
 
-    return duplicates_find(customer_ids=customer_ids)
+    if customer_ids is not None:  # a run for a few customers (imports): nobody watches it
+        return duplicates_find(customer_ids=customer_ids)
+    duplicate_scan_state_set("running")
+    found = duplicates_find(customer_ids=None)
+    duplicate_scan_state_set("done", found=found)
+    return found

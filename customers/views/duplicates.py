@@ -16,7 +16,12 @@ from crm.access import staff_view
 from crm.errors import ApplicationError
 from customers.access import customer_get_for_user
 from customers.models import Customer, DuplicatePair
-from customers.services.duplicates import duplicate_dismiss, reason_labels
+from customers.services.duplicates import (
+    duplicate_dismiss,
+    duplicate_scan_state,
+    duplicate_scan_state_set,
+    reason_labels,
+)
 from customers.services.merge import DUPLICATE, SURVIVOR, customer_merge, customer_merge_preview
 from customers.tasks.duplicates import find_duplicates_task
 
@@ -44,6 +49,7 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "can_merge": request.user.has_perm("customers.merge_customer"),
         "can_scan": request.user.has_perm("customers.change_duplicatepair"),
+        "scan": duplicate_scan_state(),
     }
     return render(request, "customers/duplicates/list.html", context)
 
@@ -120,7 +126,18 @@ def duplicate_dismiss_view(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_view(permission="customers.change_duplicatepair")
 @require_POST
 def duplicate_scan(request: HttpRequest) -> HttpResponse:
-    """Queue a run of the duplicate finder (after commit) and go back to the list."""
+    """Queue a run of the duplicate finder (after commit) and go back to the list, which shows its progress."""
+    duplicate_scan_state_set("queued")
     transaction.on_commit(lambda: find_duplicates_task.delay())
-    messages.info(request, _("Looking for duplicates now; new pairs appear in this list when the search is done."))
     return redirect("customers:duplicates")
+
+
+@staff_view(permission="customers.view_duplicatepair")
+def duplicate_scan_status_hx(request: HttpRequest) -> HttpResponse:
+    """The progress indicator, polled by the list while a scan runs; when it ends, htmx reloads the list."""
+    scan = duplicate_scan_state()
+    if getattr(request, "htmx", False) and scan and scan["state"] == "done" and request.GET.get("watching"):
+        response = HttpResponse("")
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "customers/duplicates/list.html#scan-status", {"scan": scan})

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from customers.models import ContactPoint, Customer, DuplicatePair, Order
 from customers.services.records import customer_update
+from customers.tasks.duplicates import find_duplicates_task
 from tests.customers_factories import CustomerFactory, EmailFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -188,3 +189,28 @@ def test_an_agent_cannot_start_a_scan(client, agent, django_capture_on_commit_ca
 
     assert response.status_code == 403
     assert callbacks == []
+
+
+def test_a_scan_shows_its_progress_and_the_list_reloads_when_it_ends(client, supervisor):
+    from django.core.cache import cache
+
+    from customers.services.duplicates import SCAN_STATE_KEY
+
+    cache.delete(SCAN_STATE_KEY)
+    first, second = CustomerFactory(), CustomerFactory()
+    EmailFactory(customer=first, value="same@example.fr")
+    EmailFactory(customer=second, value="same@example.fr")
+    client.force_login(supervisor)
+
+    queued = client.post(reverse("customers:duplicates_scan"), follow=True).content.decode()  # no worker yet
+    status_url = reverse("customers:duplicates_scan_status")
+    assert f'hx-get="{status_url}?watching=1" hx-trigger="every 2s"' in queued
+    assert "This list refreshes by itself when the search is done." in queued
+    polled = client.get(status_url, {"watching": "1"}, HTTP_HX_REQUEST="true")
+    assert "HX-Refresh" not in polled and 'hx-trigger="every 2s"' in polled.content.decode()
+
+    find_duplicates_task.delay()  # the worker runs the scan
+    ended = client.get(status_url, {"watching": "1"}, HTTP_HX_REQUEST="true")
+    assert ended["HX-Refresh"] == "true"
+    page = client.get(reverse("customers:duplicates")).content.decode()
+    assert "Last search: 1 new pair found." in page and 'hx-trigger="every 2s"' not in page
