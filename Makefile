@@ -29,8 +29,12 @@ $(VENV)/.dev-deps: requirements-dev.txt $(VENV)/.run-deps
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@
 
+# Production mode on this machine (DEBUG off); `make dev` is the same with DEBUG on and code reload.
 run: $(VENV)/.run-deps
 	$(PY) -m crm.run
+
+dev: $(VENV)/.run-deps
+	$(PY) -m crm.run --dev
 
 test: $(VENV)/.dev-deps
 	$(PY) -m pytest -n $(XDIST) --dist loadgroup $(PYTEST_ARGS)

@@ -8,7 +8,9 @@ Ctrl-C stops the three processes, then the embedded servers (``make run`` owns t
 from __future__ import annotations
 
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -50,7 +52,39 @@ def _banner(host: str, port: str) -> str:
     )
 
 
-def main() -> int:
+def _production_defaults(host: str, port: str) -> None:
+    """`make run` is production mode on this machine: DEBUG off, a generated secret, loopback hosts.
+
+    Plain HTTP on loopback (crm.settings.LOOPBACK_ONLY), static files by WhiteNoise, console logs.
+    `make dev` (``--dev``) turns DEBUG on and reloads the web server when code changes.
+    """
+    from crm import embedded
+
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+    os.environ.setdefault("SITE_URL", f"http://{host}:{port}")
+    os.environ.setdefault("LOG_FORMAT", "console")
+    if not os.environ.get("SECRET_KEY"):
+        keyfile = embedded.var_dir() / "secret_key"
+        if not keyfile.exists():
+            keyfile.parent.mkdir(parents=True, exist_ok=True)
+            keyfile.write_text(secrets.token_urlsafe(50))
+            keyfile.chmod(0o600)
+        os.environ["SECRET_KEY"] = keyfile.read_text().strip()
+
+
+def _port_is_free(host: str, port: str) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), int(port)))
+        except OSError:
+            return False
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     started = time.monotonic()
     os.chdir(BASE_DIR)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
@@ -58,6 +92,13 @@ def main() -> int:
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     host = os.environ.setdefault("RELAIS_HOST", "127.0.0.1")
     port = os.environ.setdefault("RELAIS_PORT", "8000")
+    if "--dev" in argv:
+        os.environ["DEBUG"] = "true"
+        os.environ.setdefault("GUNICORN_CMD_ARGS", "--reload")  # gunicorn reads extra options from here
+    _production_defaults(host, port)
+    if not _port_is_free(host, port):
+        print(f"relais: port {port} on {host} is taken by another program; choose another: RELAIS_PORT=8001 make run")
+        return 1
 
     from crm import embedded
 
