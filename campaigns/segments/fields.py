@@ -375,7 +375,7 @@ BUILT_IN = [
     Condition("customer.stage", _("life-cycle stage"), G_CUSTOMER, CHOICE, expression=_column("stage"),
               choices=Stage.choices, case_sensitive=True, order=11),
     Condition("customer.language", _("language"), G_CUSTOMER, CHOICE, expression=_column("language"),
-              choices=_languages, case_sensitive=True, order=12),
+              choices=_languages, case_sensitive=True, validate_choices=True, order=12),
     Condition("customer.owner", _("owner"), G_CUSTOMER, CHOICE, expression=_column("owner_id"), item="int",
               order=13),
     Condition("customer.preferred_channel", _("preferred channel"), G_CUSTOMER, CHOICE,

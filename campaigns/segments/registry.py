@@ -145,6 +145,10 @@ class Condition:
     choices: Sequence[tuple[str, Any]] | Callable[[], Sequence[tuple[str, Any]]] = ()
     item: str = "text"  # type of a choice/list item: "text" or "int"
     case_sensitive: bool = False
+    # Values are checked against ``choices`` when they are a fixed list, or when this says so for a
+    # callable one that reads no database (languages); lists read from the database (products,
+    # segments) are offered by the builder, not enforced: the compiler stays a pure function.
+    validate_choices: bool = False
     help: str | Promise = ""
     order: int = 100
 
@@ -229,7 +233,8 @@ def clean_value(condition_or_type, op: str, raw: Any, path: str) -> Any:
     """The operator's value, typed: a Decimal, a date, a str or int, a list of them, a pair, or None."""
     if isinstance(condition_or_type, Condition):
         value_type, item = condition_or_type.value_type, condition_or_type.item
-        choice_values = [value for value, _label in condition_or_type.choice_list()] or None
+        validate = not callable(condition_or_type.choices) or condition_or_type.validate_choices
+        choice_values = ([value for value, _label in condition_or_type.choice_list()] or None) if validate else None
     else:
         value_type, item, choice_values = condition_or_type, "text", None
     if op in NO_VALUE:
