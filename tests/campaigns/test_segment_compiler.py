@@ -176,8 +176,8 @@ def one(field, op, value=None, **params) -> dict:
 
 @pytest.fixture
 def people(db):
-    ann = CustomerFactory(stage="customer", language="fr", kind="person", tags=["vip", "golf"],
-                          attributes={"score": "42.5", "vip": True, "renewal": "2026-03-01", "team": "Lyon"})  # fmt: skip
+    attributes = {"score": "42.5", "vip": True, "renewal": "2026-03-01", "team": "Lyon"}
+    ann = CustomerFactory(stage="customer", language="fr", kind="person", tags=["vip", "golf"], attributes=attributes)
     bob = CustomerFactory(stage="lead", language="en", kind="person", attributes={"score": "7", "vip": False})
     cat = CustomerFactory(stage="customer", language="fr", kind="company", company_name="Cat SA", attributes={})
     AddressFactory(customer=ann, postcode="75002", city="Paris")
