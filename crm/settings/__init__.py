@@ -135,7 +135,6 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "crm.middleware.ContentSecurityPolicyMiddleware",
-    "crm.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -173,7 +172,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm.context_processors.navigation",
-                "crm.middleware.csp_nonce",
                 "crm.middleware.csp_nonce",
             ],
         },
@@ -462,8 +460,6 @@ SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", default="")
 if SMS_PROVIDER == "http" and not (SMS_HTTP_URL.startswith(("http://", "https://")) and SMS_HTTP_TOKEN):
     raise ImproperlyConfigured("SMS_PROVIDER=http needs SMS_HTTP_URL (http:// or https://) and SMS_HTTP_TOKEN.")
 SMS_HTTP_TIMEOUT_SECONDS = env_int("SMS_HTTP_TIMEOUT_SECONDS", default=10)
-# True when the provider honours the Idempotency-Key header: timeouts and 5xx may then be retried.
-SMS_HTTP_IDEMPOTENT = env_bool("SMS_HTTP_IDEMPOTENT", default=False)
 # True when the provider honours the Idempotency-Key header: timeouts and 5xx may then be retried.
 SMS_HTTP_IDEMPOTENT = env_bool("SMS_HTTP_IDEMPOTENT", default=False)
 SMS_SENDER = env_str("SMS_SENDER", default="RELAIS")
