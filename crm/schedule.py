@@ -41,6 +41,14 @@ DEFAULT_JOBS = [
         description="Proposes likely duplicate customers for review, every night at 04:23 (Europe/Paris).",
     ),
     Job(
+        name="Re-queue stalled imports",
+        task="customers.import_jobs_sweep_task",
+        crontab={"minute": "*"},
+        description="Queues again the imports whose worker died (lease expired) or whose message was lost, "
+        "every minute.",
+        queue="imports",
+    ),
+    Job(
         name="Read mailboxes",
         task="channels.mailboxes_poll_task",
         crontab={"minute": "*"},

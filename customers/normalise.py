@@ -23,6 +23,9 @@ FRENCH_POSTCODE = re.compile(r"^(?:(?:0[1-9]|[1-8]\d|9[0-5])\d{3}|97[1-8]\d{2}|9
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "ł": "l", "đ": "d"})
+
+
 @dataclass(frozen=True)
 class Phone:
     e164: str
@@ -38,19 +41,43 @@ def email_normalise(raw: str) -> str:
     return value
 
 
-def phone_normalise(raw: str, *, region: str = DEFAULT_REGION) -> Phone:
+# Overseas French départements dial like mainland France (10 digits from 0) but have their own
+# country codes: +262 Réunion and Mayotte, +590 Guadeloupe, +594 Guyane, +596 Martinique.
+OVERSEAS_REGIONS = {"971": "GP", "972": "MQ", "973": "GF", "974": "RE", "976": "YT"}
+OVERSEAS_TRIED = ("RE", "YT", "GP", "MQ", "GF")
+
+
+def region_for_postcode(postcode: str | None, *, default: str = DEFAULT_REGION) -> str:
+    """The dialling region a French postcode implies: an overseas département's (974xx -> RE), else ``default``."""
+    return OVERSEAS_REGIONS.get((postcode or "").replace(" ", "")[:3], default)
+
+
+def phone_normalise(raw: str, *, region: str = DEFAULT_REGION, postcode: str | None = None) -> Phone:
     """E.164 form of a phone number typed in any common way (``06 12…``, ``0033 6…``, ``+33 (0)6…``).
 
+    A national number (``0692 12 34 56``) is read in the region the ``postcode`` implies (974xx:
+    Réunion), else in ``region``; a French national number that mainland France does not have is then
+    tried in each overseas département (``0692…`` is a Réunion mobile whatever the postcode says).
     Raises ``ApplicationError`` saying why when the number is not a valid one.
     """
     text = (raw or "").strip()
     # "+33 (0)6 12 34 56 78": the "(0)" is a trunk prefix that must go once a country code is given.
     text = re.sub(r"^\+(\d{1,3})\s*\(0\)", r"+\1", text)
     text = re.sub(r"^00(?=\d)", "+", text.replace(" ", "").replace(".", "").replace("-", ""))
+    if postcode and region == DEFAULT_REGION:
+        region = region_for_postcode(postcode)
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         raise ApplicationError("invalid_phone", _("“%(value)s” is not a phone number.") % {"value": raw}) from None
+    if not phonenumbers.is_valid_number(number) and region in (DEFAULT_REGION, *OVERSEAS_TRIED) and text[:1] == "0":
+        for overseas in (*OVERSEAS_TRIED, DEFAULT_REGION):
+            if overseas == region:
+                continue
+            candidate = phonenumbers.parse(text, overseas)
+            if phonenumbers.is_valid_number(candidate):
+                number = candidate
+                break
     if not phonenumbers.is_valid_number(number):
         raise ApplicationError(
             "invalid_phone",
@@ -88,7 +115,9 @@ def looks_like_phone(text: str) -> bool:
 def fold(text: str) -> str:
     """Lower-case and strip accents, as the database's ``relais_fold`` does for search columns."""
     decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower().strip()
+    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower().strip()
+    # unaccent also spells out ligatures; NFKD keeps them.
+    return folded.translate(LIGATURES) if not folded.isascii() else folded
 
 
 def afnor_line(raw: str, *, number: int) -> str:

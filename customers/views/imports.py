@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from crm.access import staff_view
 from crm.errors import ApplicationError
 from customers.models import ImportJob, ImportMapping
 from customers.services.imports import import_job_create, import_job_queue, import_preview, mapping_for, report_csv
-from customers.services.imports.jobs import import_job_header
+from customers.services.imports.jobs import QUEUED_TOO_LONG, import_job_header
+from customers.services.imports.jobs import import_job_requeue as import_job_requeue_service
 from customers.services.imports.mapping import fields_of
 
 PERMISSION = "customers.import_customer"
@@ -78,8 +82,24 @@ def import_mapping(request: HttpRequest, job_pk: int) -> HttpResponse:
 
 
 def _job_context(job: ImportJob) -> dict:
+    now = timezone.now()
+    stalled = (job.status == ImportJob.Status.RUNNING and job.lease_expires_at and job.lease_expires_at < now) or (
+        job.status == ImportJob.Status.QUEUED and job.queued_at and job.queued_at < now - QUEUED_TOO_LONG
+    )
     return {"job": job, "errors": job.row_errors.all()[:REPORT_ROWS_SHOWN], "shown": REPORT_ROWS_SHOWN,
-            "running": job.status in {ImportJob.Status.QUEUED, ImportJob.Status.RUNNING}}  # fmt: skip
+            "running": job.status in {ImportJob.Status.QUEUED, ImportJob.Status.RUNNING}, "stalled": stalled}  # fmt: skip
+
+
+@require_POST
+@staff_view(permission=PERMISSION)
+def import_job_requeue(request: HttpRequest, job_pk: int) -> HttpResponse:
+    """Queue a failed or stalled job again (its worker died, or its message was lost)."""
+    job = get_object_or_404(ImportJob, pk=job_pk)
+    try:
+        import_job_requeue_service(job=job, acting_user=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect("customers:import_job", job_pk=job.pk)
 
 
 @staff_view(permission=PERMISSION)

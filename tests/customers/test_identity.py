@@ -91,16 +91,24 @@ def test_it_never_returns_an_anonymised_customer():
     assert result.candidates == []
 
 
-def test_it_finds_a_misspelt_name_in_the_same_postcode():
+def test_a_name_and_postcode_alone_never_match_but_flag_a_possible_duplicate():
     marie = make("Marie", "Lefèvre", postcode="75011")
     make("Marie", "Lefèvre", postcode="69003")
     make("Paul", "Durand", postcode="75011")
 
     result = identity_resolve(given_name="marie", family_name="Lefevre", postcode="75011")
 
-    assert result.match == marie
-    assert set(result.reasons) >= {"name", "postcode"}
+    assert result.match is None and result.outcome == "possible_duplicate" and result.review == [marie]
+    assert set(result.candidates[0].reasons) >= {"name", "postcode"}
     assert [c.customer for c in result.candidates][0] == marie
+
+
+def test_a_name_and_the_same_street_address_match():
+    marie = make("Marie", "Lefèvre", postcode="75011")
+
+    result = identity_resolve(given_name="Marie", family_name="Lefevre", postcode="75011", street="3 rue des lilas")
+
+    assert result.match == marie and "address" in result.reasons
 
 
 def test_it_returns_a_typo_as_a_candidate_with_its_reasons():

@@ -43,7 +43,8 @@ class Command(BaseCommand):
         note = " (dry run, nothing written)" if job.is_dry_run else ""
         self.stdout.write(
             f"{job.get_status_display()}: {job.created_rows} created, {job.updated_rows} updated, "
-            f"{job.error_rows} rejected of {job.total_rows} rows{note}."
+            f"{job.unchanged_rows} unchanged, {job.flagged_rows} possible duplicates, {job.duplicate_rows} duplicates "
+            f"in the file, {job.warning_rows} with warnings, {job.error_rows} rejected of {job.total_rows} rows{note}."
         )
         for error in job.row_errors.all()[:50]:
             self.stdout.write(f"  row {error.row_number}, {error.column}: {error.value!r} - {error.reason}")

@@ -1,12 +1,16 @@
 """Import jobs: upload, map, queue, claim and run (dry run or for real), with progress and the report.
 
 An ``ImportJob`` row is the work to do: the Celery task claims it with a conditional update from
-``queued`` to ``running`` (exactly one worker wins), then runs the row path or, for large customer
-files, the bulk path.
+``queued`` — or ``running`` with an expired lease, when the worker that had it died — to ``running``
+with a fresh lease (exactly one worker wins), and renews the lease as it goes. Customer files of any
+size go through the one set-based path (``bulk``), whose writes are one transaction: a job run
+again after a crash imports every row exactly once. Orders and contracts go row by row (``rows``).
+A beat job (``import_jobs_sweep``) re-queues jobs whose worker died or whose message was lost.
 """
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import time
 from collections.abc import Iterator
@@ -14,19 +18,24 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.errors import ApplicationError
 from customers.models import ImportJob, ImportMapping, ImportRowError
 from customers.services.imports.bulk import customers_import_bulk
-from customers.services.imports.mapping import mapping_clean, mapping_save
+from customers.services.imports.mapping import fields_of, mapping_clean, mapping_save
 from customers.services.imports.reading import ImportFileError, ImportTable, row_count, table_open
-from customers.services.imports.rows import backoffice_import_rows, customers_import_rows
+from customers.services.imports.rows import backoffice_import_rows
+from customers.services.imports.validation import customer_row_parse
 
-BULK_THRESHOLD = 5_000
 PREVIEW_ROWS = 20
+LEASE = datetime.timedelta(minutes=5)
+QUEUED_TOO_LONG = datetime.timedelta(minutes=10)
+MAX_ATTEMPTS = 5
 Kind = ImportMapping.Kind
+Level = ImportRowError.Level
 
 
 @transaction.atomic
@@ -64,19 +73,30 @@ def _values(table: ImportTable, mapping: dict[str, str]) -> Iterator[tuple[int, 
 
 
 def import_preview(*, job: ImportJob, mapping: dict[str, str]) -> dict:
-    """The first rows as they would be saved and their errors; reads the file, writes nothing."""
+    """The first rows as they would be saved and their problems: the import itself on those rows, rolled back."""
     mapping = mapping_clean(kind=job.kind, header=import_job_header(job=job), columns=mapping)
     table = table_open(job.file.path)
     errors: list[dict] = []
     preview: list[dict] = []
     reverse = {field: column for column, field in mapping.items()}
 
-    def report(row, field, value, reason):
-        errors.append({"row": row, "column": reverse.get(field, field), "value": value, "reason": reason})
+    def report(row, field, value, reason, level=Level.REJECTED):
+        errors.append({"row": row, "column": reverse.get(field, field), "value": value, "reason": reason,
+                       "level": level, "level_label": Level(level).label})  # fmt: skip
 
-    rows = itertools.islice(_values(table, mapping), PREVIEW_ROWS)
-    runner = customers_import_rows if job.kind == Kind.CUSTOMERS else backoffice_import_rows
-    runner(job=job, rows=rows, report=report, dry_run=True, preview=preview)
+    rows = list(itertools.islice(_values(table, mapping), PREVIEW_ROWS))
+    if job.kind == Kind.CUSTOMERS:
+        counts = customers_import_bulk(job=job, rows=rows, report=report, progress=lambda n: None, dry_run=True,
+                                       with_outcomes=True)  # fmt: skip
+        labels = {"create": _("create"), "update": _("update"), "unchanged": _("unchanged")}
+        for number, values in rows:
+            outcome = counts.outcomes.get(number)
+            if outcome is not None:
+                parsed, _problems = customer_row_parse(values)
+                preview.append({"row": number, "action": labels[outcome["action"]],
+                                "account_number": outcome["account_number"], **parsed})  # fmt: skip
+    else:
+        backoffice_import_rows(job=job, rows=rows, report=report, dry_run=True, preview=preview)
     return {"rows": preview, "errors": errors, "mapping": mapping}
 
 
@@ -104,53 +124,138 @@ def import_job_queue(
     locked.status = ImportJob.Status.QUEUED
     locked.failure = ""
     locked.total_rows = row_count(locked.file.path)
-    locked.processed_rows = locked.created_rows = locked.updated_rows = locked.error_rows = 0
-    locked.started_at = locked.finished_at = None
+    _counters_reset(locked)
+    locked.started_at = locked.finished_at = locked.lease_expires_at = None
+    locked.attempts = 0
+    locked.queued_at = timezone.now()
+    locked.language = translation.get_language() or settings.LANGUAGE_CODE
     locked.save()
     if enqueue:
-        from customers.tasks.imports import import_run_task
-
-        transaction.on_commit(lambda: import_run_task.delay(locked.pk))
+        _enqueue(locked.pk)
     return locked
 
 
+def _counters_reset(job: ImportJob) -> None:
+    job.processed_rows = job.created_rows = job.updated_rows = job.error_rows = 0
+    job.unchanged_rows = job.flagged_rows = job.duplicate_rows = job.warning_rows = 0
+
+
 def import_job_claim(*, job_id: int) -> ImportJob | None:
-    """Move the job from queued to running; return it, or None if another worker has it (or it is not queued)."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING, started_at=timezone.now()
-    )
-    return ImportJob.objects.get(pk=job_id) if claimed == 1 else None
+    """Take the job for this worker: queued, or running with an expired lease (its worker died).
+
+    Returns it with a fresh lease, or None when another worker holds it or it is finished. A job that
+    was already tried ``MAX_ATTEMPTS`` times fails instead of being run again.
+    """
+    now = timezone.now()
+    claimable = Q(status=ImportJob.Status.QUEUED) | Q(status=ImportJob.Status.RUNNING, lease_expires_at__lt=now)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update(skip_locked=True).filter(claimable, pk=job_id).first()
+        if job is None:
+            return None
+        if job.attempts >= MAX_ATTEMPTS:
+            job.status, job.finished_at = ImportJob.Status.FAILED, now
+            job.failure = _("The import stopped %(count)d times without finishing; look at the workers' logs.") % {
+                "count": job.attempts
+            }
+            job.save(update_fields=["status", "finished_at", "failure"])
+            return None
+        # A run that died left its report and progress behind; the set-based writes it had not committed
+        # are gone with its transaction, so the run starts again from the first row.
+        ImportRowError.objects.filter(job=job).delete()
+        _counters_reset(job)
+        job.status, job.started_at = ImportJob.Status.RUNNING, now
+        job.lease_expires_at, job.attempts = now + LEASE, job.attempts + 1
+        job.save()
+    return job
+
+
+def import_job_requeue(*, job: ImportJob, acting_user=None) -> ImportJob:
+    """Queue a job again from its page: one that failed, or one stuck queued or running past its lease.
+
+    Raises ``ApplicationError`` for a job that is running on a live lease or already imported.
+    """
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        now = timezone.now()
+        if locked.status == ImportJob.Status.DONE and not locked.is_dry_run:
+            raise ApplicationError("import_done", _("This file was already imported."), status_code=409)
+        if locked.status == ImportJob.Status.RUNNING and locked.lease_expires_at and locked.lease_expires_at > now:
+            raise ApplicationError("import_busy", _("This import is running."), status_code=409)
+        if locked.status == ImportJob.Status.UPLOADED or not (locked.columns or {}).get("mapping"):
+            raise ApplicationError("import_not_mapped", _("Map the columns first."), status_code=409)
+        locked.status, locked.failure, locked.attempts = ImportJob.Status.QUEUED, "", 0
+        locked.queued_at, locked.finished_at, locked.lease_expires_at = now, None, None
+        locked.save()
+        _enqueue(locked.pk)
+    return locked
+
+
+def _enqueue(job_id: int) -> None:
+    from customers.tasks.imports import import_run_task
+
+    transaction.on_commit(lambda: import_run_task.delay(job_id))
+
+
+def import_jobs_sweep(*, now: datetime.datetime | None = None) -> int:
+    """Send the task again for jobs whose worker died (lease expired) or whose message was lost.
+
+    A queued job older than ``QUEUED_TOO_LONG`` gets a new message (a duplicate message is harmless:
+    the claim lets one worker in). Returns how many jobs were sent again.
+    """
+    now = now or timezone.now()
+    stale = ImportJob.objects.filter(
+        Q(status=ImportJob.Status.RUNNING, lease_expires_at__lt=now)
+        | Q(status=ImportJob.Status.QUEUED, queued_at__lt=now - QUEUED_TOO_LONG)
+    ).values_list("pk", flat=True)
+    ids = list(stale)
+    with transaction.atomic():
+        ImportJob.objects.filter(pk__in=ids, status=ImportJob.Status.QUEUED).update(queued_at=now)
+        for job_id in ids:
+            _enqueue(job_id)
+    return len(ids)
 
 
 class _Reporter:
-    """Collects rejected rows and progress; writes them in batches (committed as the import goes)."""
+    """Collects the report's rows and progress; writes them in batches (committed as the import goes).
+
+    Each flush also renews the job's lease, so a live worker keeps its job and a dead one loses it.
+    """
 
     def __init__(self, job: ImportJob, mapping: dict[str, str]) -> None:
-        self.job, self.pending, self.rejected_rows = job, [], set()
+        self.job, self.pending = job, []
+        self.rows: dict[str, set[int]] = {level: set() for level in Level.values}
         self.reverse = {field: column for column, field in mapping.items()}
+        self.labels = {name: str(f.label) for name, f in fields_of(job.kind).items()}
         self.last_flush = time.monotonic()
 
-    def __call__(self, row: int, field: str, value: str, reason: str) -> None:
-        self.rejected_rows.add(row)
+    def __call__(self, row: int, field: str, value: str, reason: str, level: str = Level.REJECTED) -> None:
+        self.rows[level].add(row)
+        column = self.reverse.get(field) or self.labels.get(field, field)
         self.pending.append(
             ImportRowError(
                 job=self.job,
                 row_number=row,
-                column=self.reverse.get(field, field)[:100],
+                column=column[:100],
                 value=str(value)[:1000],
                 reason=str(reason),
-            )
+                level=level,
+            )  # fmt: skip
         )
         if len(self.pending) >= 2000:
             self.flush()
 
+    @property
+    def rejected(self) -> int:
+        return len(self.rows[Level.REJECTED])
+
     def flush(self, processed: int | None = None) -> None:
         ImportRowError.objects.bulk_create(self.pending)
         self.pending = []
-        updates = {"error_rows": len(self.rejected_rows)}
+        warned = len(self.rows[Level.WARNING] - self.rows[Level.REJECTED])
+        updates = {"error_rows": self.rejected, "warning_rows": warned, "lease_expires_at": timezone.now() + LEASE}
         if processed is not None:
             updates["processed_rows"] = processed
-        ImportJob.objects.filter(pk=self.job.pk).update(**updates)
+        ImportJob.objects.filter(pk=self.job.pk, status=ImportJob.Status.RUNNING).update(**updates)
         self.last_flush = time.monotonic()
 
 
@@ -164,30 +269,40 @@ def _counted(rows, reporter: _Reporter) -> Iterator[tuple[int, dict]]:
 def import_run(*, job_id: int) -> ImportJob | None:
     """Claim and run an import job; return it finished (done or failed), or None if not claimed.
 
-    Runs outside any transaction: each row (row path) or the final set-based write (bulk path) is its
-    own transaction, and progress is committed while it runs. A file-level problem (unreadable file,
-    missing columns) fails the job with a message naming it; rejected rows are in the report.
+    Runs outside any transaction: the final set-based write (customers) or each row (orders and
+    contracts) is its own transaction, and progress is committed while it runs. The report is
+    written in the language of the person who queued the job. A file-level problem (unreadable
+    file, missing columns) fails the job with a message naming it; the rows' problems are in the
+    report.
     """
     job = import_job_claim(job_id=job_id)
     if job is None:
         return None
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        return _import_run(job)
+
+
+def _import_run(job: ImportJob) -> ImportJob:
     mapping = job.columns.get("mapping") or {}
     reporter = _Reporter(job, mapping)
+    counts = None
     try:
         mapping_clean(kind=job.kind, header=import_job_header(job=job), columns=mapping)
         table = table_open(job.file.path)
         rows = _values(table, mapping)
-        if job.kind == Kind.CUSTOMERS and job.total_rows >= BULK_THRESHOLD:
-            created, updated = customers_import_bulk(
+        if job.kind == Kind.CUSTOMERS:
+            counts = customers_import_bulk(
                 job=job, rows=rows, report=reporter, dry_run=job.is_dry_run, progress=lambda n: reporter.flush(n)
             )
+            created, updated = counts.created, counts.updated
         else:
-            runner = customers_import_rows if job.kind == Kind.CUSTOMERS else backoffice_import_rows
-            created, updated = runner(job=job, rows=_counted(rows, reporter), report=reporter, dry_run=job.is_dry_run)
+            created, updated = backoffice_import_rows(
+                job=job, rows=_counted(rows, reporter), report=reporter, dry_run=job.is_dry_run
+            )
     except (ImportFileError, ApplicationError) as error:
         reporter.flush()
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED, failure=error.message, finished_at=timezone.now()
+            status=ImportJob.Status.FAILED, failure=error.message, finished_at=timezone.now(), lease_expires_at=None
         )
         job.refresh_from_db()
         return job
@@ -196,19 +311,27 @@ def import_run(*, job_id: int) -> ImportJob | None:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED,
             finished_at=timezone.now(),
+            lease_expires_at=None,
             failure=_("The import stopped on an unexpected error: %(error)s") % {"error": str(error)[:500]},
         )
         raise
     reporter.flush()
-    error_rows = len(reporter.rejected_rows)
+    unchanged = counts.unchanged if counts else 0
+    duplicates = counts.duplicates if counts else 0
+    total = created + updated + unchanged + duplicates + reporter.rejected
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.DONE,
         finished_at=timezone.now(),
+        lease_expires_at=None,
         created_rows=created,
         updated_rows=updated,
-        error_rows=error_rows,
-        processed_rows=created + updated + error_rows,
-        total_rows=created + updated + error_rows,
+        unchanged_rows=unchanged,
+        flagged_rows=counts.flagged if counts else 0,
+        duplicate_rows=duplicates,
+        error_rows=reporter.rejected,
+        warning_rows=len(reporter.rows[Level.WARNING] - reporter.rows[Level.REJECTED]),
+        processed_rows=total,
+        total_rows=total,
     )
     job.refresh_from_db()
     return job

@@ -87,6 +87,45 @@ FIELDS: dict[str, tuple[ImportField, ...]] = {
         ImportField("stage", gettext_lazy("Stage"), ("stade", "etape", "stage", "lifecycle stage")),
         ImportField("tags", gettext_lazy("Tags (comma-separated)"), ("tags", "etiquettes")),
         ImportField("notes", gettext_lazy("Notes"), ("notes", "commentaire", "commentaires", "remarques", "comment")),
+        ImportField(
+            "consent_email_marketing",
+            gettext_lazy("Consent: email marketing (yes/no)"),
+            (
+                "accepte newsletter",
+                "newsletter",
+                "optin email",
+                "opt in email",
+                "consentement email",
+                "accepte email",
+                "email marketing",
+                "accepte les emails",
+            ),
+        ),
+        ImportField(
+            "consent_sms_marketing",
+            gettext_lazy("Consent: SMS marketing (yes/no)"),
+            ("accepte sms", "optin sms", "opt in sms", "consentement sms", "sms marketing"),
+        ),
+        ImportField(
+            "consent_phone_marketing",
+            gettext_lazy("Consent: phone marketing (yes/no)"),
+            ("accepte appels", "optin telephone", "consentement telephone", "phone marketing"),
+        ),
+        ImportField(
+            "consent_postal_mail_marketing",
+            gettext_lazy("Consent: postal marketing (yes/no)"),
+            ("accepte courrier", "optin courrier", "consentement courrier", "postal marketing"),
+        ),
+        ImportField(
+            "consent_email_partners",
+            gettext_lazy("Consent: partners' offers by email (yes/no)"),
+            ("offres partenaires", "accepte partenaires", "optin partenaires", "partners"),
+        ),
+        ImportField(
+            "consent_web_personalisation",
+            gettext_lazy("Consent: web personalisation (yes/no)"),
+            ("personnalisation web", "accepte personnalisation", "web personalisation"),
+        ),
     ),
     Kind.ORDERS: (
         ImportField(
