@@ -1,7 +1,10 @@
-"""Django admin of the customer record: a read-mostly view for administrators.
+"""Django admin of the customer record: a read-only view for administrators.
 
-Day-to-day changes go through the agent UI and the services (which record history and consent
-proof); the consent ledger is read-only here, and custom attribute definitions are edited here.
+Every change to the record goes through the agent UI, the API or an import, that is through the
+services (normalised values, the live-customer rule, history naming who did it, consent proof). The
+admin is no second write path for them: customers, contact points, addresses, external ids, orders,
+contracts, invoices, duplicate pairs, import jobs and the consent ledger are view-only here. Custom
+attribute definitions, saved filters, products and import mappings (configuration) are edited here.
 """
 
 from __future__ import annotations
@@ -27,6 +30,21 @@ from customers.models import (
     SavedFilter,
     StageChange,
 )
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """A model the services own: listed and inspected here, never added, edited or deleted by hand."""
+
+    show_full_result_count = False  # no COUNT(*) over a million rows
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -57,7 +75,7 @@ class ExternalIdInline(ReadOnlyInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(RecordAdmin):
     list_display = ["account_number", "given_name", "family_name", "company_name", "kind", "stage", "owner",
                     "created_at", "merged_into", "anonymised_at"]  # fmt: skip
     list_filter = ["stage", "kind", "language", "created_via", ("merged_into", admin.EmptyFieldListFilter),
@@ -73,7 +91,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactPoint)
-class ContactPointAdmin(admin.ModelAdmin):
+class ContactPointAdmin(RecordAdmin):
     list_display = ["value", "kind", "customer", "is_primary", "is_verified", "is_undeliverable"]
     list_filter = ["kind", "is_primary", "is_verified", "is_undeliverable"]
     search_fields = ["=value", "^value"]
@@ -83,7 +101,7 @@ class ContactPointAdmin(admin.ModelAdmin):
 
 
 @admin.register(PostalAddress)
-class PostalAddressAdmin(admin.ModelAdmin):
+class PostalAddressAdmin(RecordAdmin):
     list_display = ["customer", "line4", "postcode", "city", "country", "is_primary", "is_undeliverable"]
     list_filter = ["country", "is_primary", "is_undeliverable"]
     search_fields = ["=postcode", "city"]
@@ -140,7 +158,7 @@ class SavedFilterAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerExternalId)
-class CustomerExternalIdAdmin(admin.ModelAdmin):
+class CustomerExternalIdAdmin(RecordAdmin):
     list_display = ["source", "value", "customer"]
     list_filter = ["source"]
     search_fields = ["=value"]
@@ -154,14 +172,13 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["=sku", "name"]
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    extra = 0
-    raw_id_fields = ["customer", "product"]
+    show_change_link = False
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(RecordAdmin):
     list_display = ["number", "customer", "status", "sales_channel", "total_amount", "currency", "placed_at"]
     list_filter = ["status", "sales_channel"]
     search_fields = ["=number", "=external_id"]
@@ -172,7 +189,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(RecordAdmin):
     list_display = ["number", "customer", "plan", "status", "start_date", "end_date", "monthly_amount"]
     list_filter = ["status", "plan"]
     search_fields = ["=number", "=external_id"]
@@ -181,7 +198,7 @@ class ContractAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(RecordAdmin):
     list_display = ["number", "customer", "status", "amount", "currency", "issued_on", "due_on", "paid_on"]
     list_filter = ["status"]
     search_fields = ["=number", "=external_id"]
@@ -190,7 +207,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(DuplicatePair)
-class DuplicatePairAdmin(admin.ModelAdmin):
+class DuplicatePairAdmin(RecordAdmin):
     list_display = ["customer_low", "customer_high", "score", "status", "found_at", "reviewed_by"]
     list_filter = ["status"]
     raw_id_fields = ["customer_low", "customer_high", "reviewed_by"]
@@ -210,7 +227,7 @@ class ImportRowErrorInline(ReadOnlyInline):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(RecordAdmin):
     list_display = ["original_name", "kind", "source", "status", "total_rows", "created_rows", "error_rows",
                     "created_by", "created_at"]  # fmt: skip
     list_filter = ["status", "kind"]

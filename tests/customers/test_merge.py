@@ -154,6 +154,42 @@ BUILDERS = {
         customer=c, site=SiteFactory(), visitor_id="v-1", via="login"
     ),
 }
+
+
+def _segment_member(customer):
+    from campaigns.models import Segment, SegmentMember
+
+    return SegmentMember.objects.create(segment=Segment.objects.create(name="Fidèles"), customer=customer)
+
+
+def _membership_change(customer):
+    from campaigns.models import Segment, SegmentMembershipChange
+
+    segment = Segment.objects.create(name="Entrées")
+    return SegmentMembershipChange.objects.create(segment=segment, customer=customer, change="entered")
+
+
+def _message(customer):
+    from campaigns.models import Campaign, CampaignStep, Message, Template
+
+    template = Template.objects.create(name=f"Bienvenue {Template.objects.count()}", channel="email")
+    campaign = Campaign.objects.create(name="Rentrée")
+    step = CampaignStep.objects.create(campaign=campaign, channel="email", template=template)
+    return Message.objects.create(customer=customer, campaign=campaign, step=step, channel="email")
+
+
+def _tracking_event(customer):
+    from campaigns.models import TrackingEvent
+
+    return TrackingEvent.objects.create(customer=customer, message=_message(customer), kind="open")
+
+
+BUILDERS.update({
+    "campaigns.SegmentMember.customer": _segment_member,
+    "campaigns.SegmentMembershipChange.customer": _membership_change,
+    "campaigns.Message.customer": _message,
+    "campaigns.TrackingEvent.customer": _tracking_event,
+})  # fmt: skip
 # Relations with their own rule, asserted by their own tests below.
 NOT_REPOINTED = {
     "customers.Customer.merged_into",  # earlier tombstones now point at the survivor
