@@ -181,7 +181,10 @@ def _message(customer):
 def _tracking_event(customer):
     from campaigns.models import TrackingEvent
 
-    return TrackingEvent.objects.create(customer=customer, message=_message(customer), kind="open")
+    message = _message(customer)
+    return TrackingEvent.objects.create(
+        customer=customer, message=message, campaign_id=message.campaign_id, kind="open"
+    )
 
 
 BUILDERS.update({
