@@ -23,3 +23,10 @@ class CustomersConfig(AppConfig):
                 description=_("Customers who may be the same person: review, merge or dismiss."),
             )
         )  # fmt: skip
+        nav_register(
+            NavItem(
+                "imports", _("Imports"), "customers:import_list", "arrow-up-tray",
+                permission="customers.import_customer", order=16,
+                description=_("Import customers, orders or contracts from a CSV or Excel file, with a dry run first."),
+            )
+        )  # fmt: skip

@@ -82,3 +82,13 @@ def test_the_command_imports_and_dry_runs(tmp_path, capsys):
     assert set(Customer.objects.values_list("family_name", flat=True)) == {"Durand", "Martin"}
     with pytest.raises(CommandError, match="Required columns are missing"):
         call_command("import_customers", str(path), "--source", "erp2", "--mapping", "E-mail=email")
+
+
+def test_the_import_screen_is_in_the_navigation_and_linked_from_the_list_for_those_who_may_import(
+    client, supervisor, agent
+):
+    client.force_login(supervisor)
+    page = client.get(reverse("customers:list")).content.decode()
+    assert page.count(reverse("customers:import_list")) >= 2  # sidebar entry and the list's button
+    client.force_login(agent)
+    assert reverse("customers:import_list") not in client.get(reverse("customers:list")).content.decode()
