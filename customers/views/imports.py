@@ -86,8 +86,9 @@ def _job_context(job: ImportJob) -> dict:
     stalled = (job.status == ImportJob.Status.RUNNING and job.lease_expires_at and job.lease_expires_at < now) or (
         job.status == ImportJob.Status.QUEUED and job.queued_at and job.queued_at < now - QUEUED_TOO_LONG
     )
-    return {"job": job, "errors": job.row_errors.all()[:REPORT_ROWS_SHOWN], "shown": REPORT_ROWS_SHOWN,
-            "running": job.status in {ImportJob.Status.QUEUED, ImportJob.Status.RUNNING}, "stalled": stalled}  # fmt: skip
+    running = job.status in {ImportJob.Status.QUEUED, ImportJob.Status.RUNNING}
+    errors = job.row_errors.all()[:REPORT_ROWS_SHOWN]
+    return {"job": job, "errors": errors, "shown": REPORT_ROWS_SHOWN, "running": running, "stalled": stalled}
 
 
 @require_POST
