@@ -1,4 +1,8 @@
 """HTML routes of the campaigns app (mounted under /campaigns/ by crm.urls)."""
 
+from django.urls import include, path
+
 app_name = "campaigns"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", include("campaigns.urls_campaigns")),
+]
