@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -182,7 +183,14 @@ def letters_pdf(letters: Iterable[Letter], *, title: str = "") -> tuple[bytes, l
     letters with ``customer``, ``template`` and ``created_by`` selected (no query per letter).
     """
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=0)
+    counts = letters_pdf_write(letters, buffer, title=title)
+    return buffer.getvalue(), counts
+
+
+def letters_pdf_write(letters: Iterable[Letter], output: BinaryIO, *, title: str = "") -> list[int]:
+    """``letters_pdf`` into a file (a batch's PDF goes to a temporary file, then streams to the browser);
+    ``letters`` may be an iterator (one chunk of rows in memory at a time)."""
+    pdf = canvas.Canvas(output, pagesize=A4, pageCompression=0)
     pdf.setAuthor(SELLER_LINES[0])
     if title:
         pdf.setTitle(title)
@@ -193,7 +201,7 @@ def letters_pdf(letters: Iterable[Letter], *, title: str = "") -> tuple[bytes, l
     if not counts:
         pdf.showPage()
     pdf.save()
-    return buffer.getvalue(), counts
+    return counts
 
 
 def letter_pdf(letter: Letter) -> bytes:

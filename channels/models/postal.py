@@ -12,12 +12,32 @@ from customers.models import Customer, PostalAddress
 
 
 class LetterBatch(models.Model):
+    """A batch of letters for the mail house. Written by a Celery task (``letter_batch_run_task``): the
+    row is the work to do (status, who it is for in ``selection``) and its progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Writing the letters")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
     name = models.CharField(_("name"), max_length=200)
     template = models.ForeignKey("channels.ResponseTemplate", on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     letter_count = models.PositiveIntegerField(default=0)
     skipped = models.JSONField(default=list, blank=True, help_text=_("Customers left out, with the reason."))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DONE)
+    purpose = models.CharField(_("purpose"), max_length=20, default="service")
+    selection = models.JSONField(
+        default=dict, blank=True, help_text=_("Who the batch is for: a customer filter's query or account numbers.")
+    )
+    total = models.PositiveIntegerField(_("customers to write to"), default=0)
+    processed = models.PositiveIntegerField(_("customers handled"), default=0)
+    failure = models.TextField(_("failure"), blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("letter batch")
@@ -26,6 +46,16 @@ class LetterBatch(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.RUNNING}
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, int(100 * self.processed / self.total)) if self.total else 0
 
 
 class Letter(models.Model):

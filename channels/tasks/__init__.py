@@ -4,5 +4,6 @@ each topic module registers its tasks when imported below."""
 from channels.tasks import (
     desk,  # noqa: F401
     email,  # noqa: F401
+    postal,  # noqa: F401
     web,  # noqa: F401
 )

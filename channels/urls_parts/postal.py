@@ -12,6 +12,7 @@ urlpatterns: list = [
     path("letters/batches/", postal.batch_list, name="letter_batches"),
     path("letters/batches/new/", postal.batch_create, name="letter_batch_create"),
     path("letters/batches/<int:pk>/", postal.batch_detail, name="letter_batch_detail"),
+    path("letters/batches/<int:pk>/progress/", postal.batch_progress_hx, name="letter_batch_progress_hx"),
     path("letters/batches/<int:pk>/pdf/", postal.batch_pdf, name="letter_batch_pdf"),
     path("letters/batches/<int:pk>/csv/", postal.batch_csv, name="letter_batch_csv"),
 ]

@@ -1,5 +1,6 @@
 """Postal mail screens: write a letter (preview, then create), a letter's page and PDF, returned mail,
-and letter batches (create from a customer filter or pasted account numbers, PDF, mail-house CSV).
+and letter batches (queued from a saved filter or pasted account numbers and written by a Celery task
+whose progress the batch page polls; PDF, mail-house CSV).
 
 Thin shells around ``channels.services.postal``.
 """
@@ -7,11 +8,12 @@ Thin shells around ``channels.services.postal``.
 from __future__ import annotations
 
 import csv
+import tempfile
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -19,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from channels.access import letter_get_for_user
 from channels.choices import LetterStatus
-from channels.documents.letters import letter_page_count, letter_pdf, letter_reference, letters_pdf
+from channels.documents.letters import letter_page_count, letter_pdf, letter_reference, letters_pdf_write
 from channels.models import Letter, LetterBatch, ResponseTemplate
 from channels.services import postal as postal_services
 from crm.access import staff_view
@@ -200,43 +202,64 @@ def batch_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            if data["source"] == "accounts":
-                selection = postal_services.batch_select_by_account_numbers(data["account_numbers"])
-            else:
-                selection = postal_services.batch_select_by_filter(data["query"])
-            batch = postal_services.letter_batch_create(
-                name=data["name"], template=data["template"], selection=selection, acting_user=request.user,
-                purpose=data["purpose"],
+            batch = postal_services.letter_batch_queue(
+                name=data["name"], template=data["template"], acting_user=request.user, purpose=data["purpose"],
+                **({"account_numbers": data["account_numbers"]} if data["source"] == "accounts"
+                   else {"query": data["query"]}),
             )  # fmt: skip
         except ApplicationError as error:
             form_add_application_error(form, error, aliases={"query": "saved_filter"})
         else:
-            messages.success(
-                request,
-                _("%(count)s letter(s) written, %(skipped)s customer(s) left out.")
-                % {"count": batch.letter_count, "skipped": len(batch.skipped)},
-            )
+            messages.success(request, _("The batch is queued: its letters are being written."))
             return redirect("channels:letter_batch_detail", pk=batch.pk)
     return render(request, "channels/postal/batch_form.html", {"form": form})
 
 
+def _batch_context(batch: LetterBatch) -> dict:
+    return {"batch": batch, "running": batch.is_running}
+
+
 @staff_view(permission="channels.view_letterbatch")
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The batch: its progress while the task writes it (polled), then its counts, who was left out
+    and its letters."""
     batch = get_object_or_404(LetterBatch.objects.select_related("template", "created_by"), pk=pk)
-    letters = Paginator(postal_services.batch_letters(batch), 100).get_page(request.GET.get("page"))
-    returned = batch.letters.filter(status=LetterStatus.RETURNED).count()
-    context = {"batch": batch, "letters": letters, "returned": returned}
+    context = _batch_context(batch)
+    if not batch.is_running:
+        context["letters"] = Paginator(postal_services.batch_letters(batch), 100).get_page(request.GET.get("page"))
+        context["returned"] = batch.letters.filter(status=LetterStatus.RETURNED).count()
     return render(request, "channels/postal/batch_detail.html", context)
+
+
+@staff_view(permission="channels.view_letterbatch")
+def batch_progress_hx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress partial, polled every second while the batch is written; when it ends, htmx
+    reloads the page (which then lists the letters)."""
+    batch = get_object_or_404(LetterBatch, pk=pk)
+    if not batch.is_running and request.GET.get("watching"):
+        response = HttpResponse("")
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "channels/postal/batch_detail.html#progress", _batch_context(batch))
 
 
 @staff_view(permission="channels.view_letterbatch")
 def batch_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """Every letter of the batch in one PDF, each starting on a new page."""
+    batch = _finished_batch(pk)
+    output = tempfile.TemporaryFile()  # noqa: SIM115 -- FileResponse closes it once streamed
+    letters_pdf_write(postal_services.batch_letters(batch).iterator(chunk_size=200), output, title=batch.name)
+    output.seek(0)
+    return FileResponse(output, as_attachment=True, filename=f"letters-batch-{batch.pk}.pdf",
+                        content_type="application/pdf")  # fmt: skip
+
+
+def _finished_batch(pk: int) -> LetterBatch:
+    # A batch still being written has no complete PDF or CSV yet.
     batch = get_object_or_404(LetterBatch, pk=pk)
-    content, _counts = letters_pdf(postal_services.batch_letters(batch), title=batch.name)
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="letters-batch-{batch.pk}.pdf"'
-    return response
+    if batch.is_running:
+        raise Http404(_("This batch is still being written."))
+    return batch
 
 
 class _Echo:
@@ -247,7 +270,7 @@ class _Echo:
 @staff_view(permission="channels.view_letterbatch")
 def batch_csv(request: HttpRequest, pk: int) -> HttpResponse:
     """The mail house's CSV: reference, the six AFNOR lines, postcode, city, country, pages."""
-    batch = get_object_or_404(LetterBatch, pk=pk)
+    batch = _finished_batch(pk)
     writer = csv.writer(_Echo())
     rows = (writer.writerow(row) for row in postal_services.letter_batch_csv_rows(batch))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")

@@ -30,6 +30,18 @@ def _customer_with_address(**fields):
     return customer
 
 
+def _create_and_run(client, data: dict):
+    """Post the batch form (the batch is queued: no worker in the test), then run its task as a worker would."""
+    from channels.tasks.postal import letter_batch_run_task
+
+    response = client.post(reverse("channels:letter_batch_create"), data)
+    batch = LetterBatch.objects.get()
+    assert batch.status == "queued" and not batch.letters.exists()
+    letter_batch_run_task.delay(batch.pk)
+    batch.refresh_from_db()
+    return response, batch
+
+
 def test_a_batch_from_account_numbers_lists_who_was_left_out(client, supervisor, template):
     written = [_customer_with_address() for _ in range(3)]
     no_address = CustomerFactory()
@@ -37,13 +49,12 @@ def test_a_batch_from_account_numbers_lists_who_was_left_out(client, supervisor,
                          written[0].account_number])  # fmt: skip
     client.force_login(supervisor)
 
-    response = client.post(reverse("channels:letter_batch_create"), {
+    response, batch = _create_and_run(client, {
         "name": "Tarifs", "template": template.pk, "purpose": "service", "source": "accounts",
         "account_numbers": numbers,
     })  # fmt: skip
 
-    batch = LetterBatch.objects.get()
-    assert response.status_code == 302
+    assert response.status_code == 302 and batch.status == "done"
     assert batch.letter_count == 3
     assert {letter.customer_id for letter in batch.letters.all()} == {c.pk for c in written}
     reasons = {entry["account_number"]: entry["reason"] for entry in batch.skipped}
@@ -62,14 +73,14 @@ def test_a_batch_from_a_customer_filter_and_its_single_pdf(client, supervisor, t
     client.force_login(supervisor)
 
     saved = SavedFilter.objects.create(owner=supervisor, name="VIP", query="tag=vip")
-    client.post(reverse("channels:letter_batch_create"), {
+    _response, batch = _create_and_run(client, {
         "template": template.pk, "purpose": "service", "source": "filter", "saved_filter": saved.pk,
     })  # fmt: skip
-    batch = LetterBatch.objects.get()
     pdf = client.get(reverse("channels:letter_batch_pdf", kwargs={"pk": batch.pk}))
 
     assert {letter.customer_id for letter in batch.letters.all()} == {c.pk for c in vips}
-    reader = PdfReader(io.BytesIO(pdf.content))
+    assert pdf["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(b"".join(pdf.streaming_content)))
     assert len(reader.pages) == 3  # one page per (short) letter
     assert [vips[n].display_name in reader.pages[n].extract_text() for n in range(3)] == [True, True, True]
 
@@ -106,7 +117,7 @@ def test_the_mail_house_csv_has_one_row_per_letter_and_no_formula(client, superv
     AddressFactory(customer=tricky, line1="=HYPERLINK(\"http://x\")", line4="+33 RUE DU PORT", line6="13002 MARSEILLE",
                    postcode="13002", city="Marseille")  # fmt: skip
     client.force_login(supervisor)
-    client.post(reverse("channels:letter_batch_create"), {
+    _create_and_run(client, {
         "template": template.pk, "purpose": "service", "source": "accounts",
         "account_numbers": f"{plain.account_number}, {tricky.account_number}",
     })  # fmt: skip
@@ -221,3 +232,104 @@ def test_a_filter_batch_without_a_chosen_filter_is_refused(client, supervisor, t
     })  # fmt: skip
     assert response.status_code == 200 and b"Choose a saved filter." in response.content
     assert not LetterBatch.objects.exists()
+
+
+def test_a_batch_shows_its_progress_while_queued_then_its_letters_when_the_worker_is_done(client, supervisor,
+                                                                                         template):  # fmt: skip
+    from channels.tasks.postal import letter_batch_run_task
+
+    customers = [_customer_with_address() for _ in range(3)]
+    client.force_login(supervisor)
+    queued = client.post(reverse("channels:letter_batch_create"), {
+        "template": template.pk, "purpose": "service", "source": "accounts",
+        "account_numbers": " ".join(c.account_number for c in customers),
+    }, follow=True).content.decode()  # fmt: skip
+    batch = LetterBatch.objects.get()
+    progress_url = reverse("channels:letter_batch_progress_hx", kwargs={"pk": batch.pk})
+
+    assert f'hx-get="{progress_url}?watching=1" hx-trigger="every 1s"' in queued
+    assert "The batch is queued" in queued and "0 of 3 customers" in queued
+    assert 'data-testid="batch-pdf"' not in queued  # no PDF before the letters exist
+    assert client.get(reverse("channels:letter_batch_pdf", kwargs={"pk": batch.pk})).status_code == 404
+    polled = client.get(progress_url, {"watching": "1"}, HTTP_HX_REQUEST="true")
+    assert "HX-Refresh" not in polled and 'hx-trigger="every 1s"' in polled.content.decode()
+
+    letter_batch_run_task.delay(batch.pk)  # the worker writes the batch
+    ended = client.get(progress_url, {"watching": "1"}, HTTP_HX_REQUEST="true")
+    page = client.get(reverse("channels:letter_batch_detail", kwargs={"pk": batch.pk})).content.decode()
+
+    assert ended["HX-Refresh"] == "true"
+    assert 'hx-trigger="every 1s"' not in page and 'data-testid="batch-pdf"' in page
+    assert '<div class="fs-4" data-testid="letter-count">3</div>' in page
+    assert page.count('href="/channels/letters/') >= 3
+
+
+def test_the_task_reports_progress_per_chunk_in_a_fixed_number_of_statements(
+    supervisor, template, monkeypatch, django_assert_max_num_queries
+):
+    from channels.services import postal
+    from channels.services.postal import letter_batch_queue, letter_batch_run
+
+    monkeypatch.setattr(postal, "BATCH_CHUNK", 10)
+    customers = [_customer_with_address() for _ in range(25)]
+    batch = letter_batch_queue(name="Lot", template=template, acting_user=supervisor, enqueue=False,
+                               account_numbers=" ".join(c.account_number for c in customers))  # fmt: skip
+    seen = []
+    original = postal._batch_write_chunk
+
+    def watching(batch, chunk, **kwargs):
+        seen.append(LetterBatch.objects.values_list("processed", "total").get(pk=batch.pk))
+        return original(batch, chunk, **kwargs)
+
+    monkeypatch.setattr(postal, "_batch_write_chunk", watching)
+    # 25 letters: a fixed cost (claim, selection, counts, finish) + per chunk of 10 a handful of statements,
+    # never a statement per letter.
+    with django_assert_max_num_queries(12 + 3 * 7):
+        batch = letter_batch_run(batch_id=batch.pk)
+
+    assert seen == [(0, 25), (10, 25), (20, 25)]  # what the polled page shows while it runs
+    assert (batch.status, batch.letter_count, batch.processed) == ("done", 25, 25)
+    assert Interaction.objects.filter(channel="postal_mail", kind="letter").count() == 25
+    assert Letter.objects.filter(batch=batch, interaction__isnull=True).count() == 0
+
+
+def test_a_batch_whose_worker_died_is_resumed_without_writing_a_letter_twice(supervisor, template):
+    import datetime
+
+    from django.utils import timezone
+
+    from channels.services.postal import letter_batch_queue, letter_batch_run
+
+    customers = [_customer_with_address() for _ in range(4)]
+    batch = letter_batch_queue(name="Lot", template=template, acting_user=supervisor, enqueue=False,
+                               account_numbers=" ".join(c.account_number for c in customers))  # fmt: skip
+    letter_create(customer=customers[0], subject="x", body="written before the crash", acting_user=supervisor)
+    Letter.objects.filter(customer=customers[0]).update(batch=batch)
+    LetterBatch.objects.filter(pk=batch.pk).update(
+        status="running", lease_expires_at=timezone.now() + datetime.timedelta(minutes=1)
+    )
+
+    assert letter_batch_run(batch_id=batch.pk) is None  # its worker may still be alive: not claimed
+    LetterBatch.objects.filter(pk=batch.pk).update(lease_expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    batch = letter_batch_run(batch_id=batch.pk)
+
+    assert (batch.status, batch.letter_count) == ("done", 4)
+    assert sorted(batch.letters.values_list("customer_id", flat=True)) == sorted(c.pk for c in customers)
+    assert letter_batch_run(batch_id=batch.pk) is None  # done: a redelivered message writes nothing
+
+
+def test_a_batch_where_everyone_is_left_out_fails_with_the_reasons(client, supervisor, template):
+    from channels.tasks.postal import letter_batch_run_task
+
+    nobody = CustomerFactory()
+    client.force_login(supervisor)
+    client.post(reverse("channels:letter_batch_create"), {
+        "template": template.pk, "purpose": "service", "source": "accounts", "account_numbers": nobody.account_number,
+    })  # fmt: skip
+    batch = LetterBatch.objects.get()
+    letter_batch_run_task.delay(batch.pk)
+    page = client.get(reverse("channels:letter_batch_detail", kwargs={"pk": batch.pk})).content.decode()
+
+    assert 'data-testid="batch-failure"' in page
+    assert "No letter could be written: every customer was left out" in page and "has no postal address" in page
+    assert LetterBatch.objects.get().status == "failed" and not Letter.objects.exists()
