@@ -6,13 +6,21 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog, set_language
 
 from crm.access import public_view
+from crm.auth import StaffAdminAuthenticationForm, StaffAuthenticationForm
 from crm.views import account, health, home, operations, team, tokens
 
 admin.site.site_header = "Relais"
 admin.site.site_title = "Relais"
+admin.site.login_form = StaffAdminAuthenticationForm
 
 auth_urls = [
-    path("login/", public_view(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
+    path(
+        "login/",
+        public_view(
+            auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=StaffAuthenticationForm)
+        ),
+        name="login",
+    ),
     path("logout/", public_view(auth_views.LogoutView.as_view()), name="logout"),
     path(
         "password/change/",

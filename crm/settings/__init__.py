@@ -226,7 +226,7 @@ CACHES = {
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "crm.auth.StaffBackend",  # Django's ModelBackend minus Integration accounts (API tokens only)
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -443,6 +443,8 @@ RETENTION_PROSPECT_YEARS = env_int("RETENTION_PROSPECT_YEARS", default=3)
 # When true, the nightly retention job also anonymises the prospects it flags (irreversible).
 RETENTION_AUTO_ANONYMISE = env_bool("RETENTION_AUTO_ANONYMISE", default=False)
 IMPORT_MAX_FILE_MB = env_int("IMPORT_MAX_FILE_MB", default=200)
+# An import job's lease: a worker renews it while it runs; once expired, the sweeper queues the job again.
+IMPORT_LEASE_SECONDS = env_int("IMPORT_LEASE_SECONDS", default=300)
 
 # -- Channels: service desk ---------------------------------------------------------------------
 
