@@ -285,14 +285,16 @@ def _write(cursor, *, job: ImportJob) -> None:
 
 def customers_import_bulk(
     *, job: ImportJob, rows: Iterable[tuple[int, dict]], report: Report, progress: Progress, dry_run: bool,
-    with_outcomes: bool = False,
+    with_outcomes: bool = False, before_commit: Callable[[ImportCounts], None] | None = None,
 ) -> ImportCounts:  # fmt: skip
     """Import a customer file set-based; return what it did (what it would do, in a dry run).
 
     Must run outside a transaction (the staging chunks commit the progress as they go); the writes
     happen in one transaction at the end. A dry run makes every write and rolls them back, so its
-    counts and per-row outcomes are the import's. Problems are given to ``report`` after the
-    transaction (a rolled-back dry run keeps its report).
+    counts and per-row outcomes are the import's. Problems found in that transaction are given to
+    ``report`` after it (a rolled-back dry run keeps its report) — or, for a real import with
+    ``before_commit``, inside it, before ``before_commit(counts)`` is called: the job's own "done"
+    then commits with the rows (an exception from it rolls the import back).
     """
     held: list[tuple] = []
 
@@ -328,6 +330,11 @@ def customers_import_bulk(
             _report_taken_ids(cursor, report_later, source=job.source)
             if dry_run:
                 raise _DryRun
+            if before_commit is not None:
+                for args, kwargs in held:
+                    report(*args, **kwargs)
+                held.clear()
+                before_commit(counts)
     except _DryRun:
         pass
     finally:

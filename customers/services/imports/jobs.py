@@ -2,40 +2,52 @@
 
 An ``ImportJob`` row is the work to do: the Celery task claims it with a conditional update from
 ``queued`` — or ``running`` with an expired lease, when the worker that had it died — to ``running``
-with a fresh lease (exactly one worker wins), and renews the lease as it goes. Customer files of any
-size go through the one set-based path (``bulk``), whose writes are one transaction: a job run
-again after a crash imports every row exactly once. Orders and contracts go row by row (``rows``).
-A beat job (``import_jobs_sweep``) re-queues jobs whose worker died or whose message was lost.
+with a fresh lease (exactly one worker wins; ``attempts`` numbers the claims), and a heartbeat
+thread renews the lease while the run lives, whatever it is doing (a long set-based statement
+included). Customer files of any size go through the one set-based path (``bulk``), whose writes
+and the job's ``done`` are one transaction, fenced by the claim's number: a job run again after a
+crash imports every row exactly once, and a run that lost its lease cannot commit. Orders and
+contracts go row by row (``rows``). A beat job (``import_jobs_sweep``) re-queues jobs whose worker
+died or whose message was lost.
 """
 
 from __future__ import annotations
 
 import datetime
 import itertools
+import threading
 import time
 from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.files.base import File
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.errors import ApplicationError
 from customers.models import ImportJob, ImportMapping, ImportRowError
-from customers.services.imports.bulk import customers_import_bulk
+from customers.services.imports.bulk import ImportCounts, customers_import_bulk
 from customers.services.imports.mapping import fields_of, mapping_clean, mapping_save
 from customers.services.imports.reading import ImportFileError, ImportTable, row_count, table_open
 from customers.services.imports.rows import backoffice_import_rows
 from customers.services.imports.validation import customer_row_parse
 
 PREVIEW_ROWS = 20
-LEASE = datetime.timedelta(minutes=5)
 QUEUED_TOO_LONG = datetime.timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 Kind = ImportMapping.Kind
 Level = ImportRowError.Level
+
+
+def lease() -> datetime.timedelta:
+    """How long a claim holds without renewal (``IMPORT_LEASE_SECONDS``); the heartbeat renews it thrice per lease."""
+    return datetime.timedelta(seconds=settings.IMPORT_LEASE_SECONDS)
+
+
+class LeaseLost(Exception):
+    """The job was claimed again by another run (this one's lease had expired): this run must not commit."""
 
 
 @transaction.atomic
@@ -164,7 +176,7 @@ def import_job_claim(*, job_id: int) -> ImportJob | None:
         ImportRowError.objects.filter(job=job).delete()
         _counters_reset(job)
         job.status, job.started_at = ImportJob.Status.RUNNING, now
-        job.lease_expires_at, job.attempts = now + LEASE, job.attempts + 1
+        job.lease_expires_at, job.attempts = now + lease(), job.attempts + 1
         job.save()
     return job
 
@@ -218,7 +230,8 @@ def import_jobs_sweep(*, now: datetime.datetime | None = None) -> int:
 class _Reporter:
     """Collects the report's rows and progress; writes them in batches (committed as the import goes).
 
-    Each flush also renews the job's lease, so a live worker keeps its job and a dead one loses it.
+    Each flush also renews the job's lease, fenced by the claim's number: a run whose job was
+    claimed again by another (its lease had expired) gets ``LeaseLost`` and stops.
     """
 
     def __init__(self, job: ImportJob, mapping: dict[str, str]) -> None:
@@ -248,15 +261,64 @@ class _Reporter:
     def rejected(self) -> int:
         return len(self.rows[Level.REJECTED])
 
+    @property
+    def warned(self) -> int:
+        return len(self.rows[Level.WARNING] - self.rows[Level.REJECTED])
+
+    def mine(self):
+        """The job, as long as this run's claim holds it."""
+        return ImportJob.objects.filter(pk=self.job.pk, status=ImportJob.Status.RUNNING, attempts=self.job.attempts)
+
     def flush(self, processed: int | None = None) -> None:
-        ImportRowError.objects.bulk_create(self.pending)
-        self.pending = []
-        warned = len(self.rows[Level.WARNING] - self.rows[Level.REJECTED])
-        updates = {"error_rows": self.rejected, "warning_rows": warned, "lease_expires_at": timezone.now() + LEASE}
+        updates = {"error_rows": self.rejected, "warning_rows": self.warned}
+        updates["lease_expires_at"] = timezone.now() + lease()
         if processed is not None:
             updates["processed_rows"] = processed
-        ImportJob.objects.filter(pk=self.job.pk, status=ImportJob.Status.RUNNING).update(**updates)
+        with transaction.atomic():
+            if not self.mine().update(**updates):
+                raise LeaseLost
+            ImportRowError.objects.bulk_create(self.pending)
+        self.pending = []
         self.last_flush = time.monotonic()
+
+
+class _Heartbeat:
+    """Renews the job's lease from its own thread (and database connection) while the run lives.
+
+    A long set-based statement blocks the run's own thread for minutes at 1M rows; the lease must not
+    expire meanwhile, or the sweeper would hand a live job to another worker. A worker that dies takes
+    its heartbeat with it, and the lease runs out.
+    """
+
+    def __init__(self, job: ImportJob) -> None:
+        self.job_id, self.attempt = job.pk, job.attempts
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"import-lease-{job.pk}", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        interval = lease().total_seconds() / 3
+        try:
+            while not self.stopped.wait(interval):
+                try:
+                    with transaction.atomic():
+                        # The run's final transaction holds the job's row until it commits: skip a beat
+                        # rather than wait on it.
+                        connection.cursor().execute("SET LOCAL lock_timeout = '1s'")
+                        ImportJob.objects.filter(
+                            pk=self.job_id, status=ImportJob.Status.RUNNING, attempts=self.attempt
+                        ).update(lease_expires_at=timezone.now() + lease())
+                except DatabaseError:
+                    connection.close()  # a new connection at the next beat
+        finally:
+            connection.close()  # this thread's own connection
 
 
 def _counted(rows, reporter: _Reporter) -> Iterator[tuple[int, dict]]:
@@ -273,53 +335,30 @@ def import_run(*, job_id: int) -> ImportJob | None:
     contracts) is its own transaction, and progress is committed while it runs. The report is
     written in the language of the person who queued the job. A file-level problem (unreadable
     file, missing columns) fails the job with a message naming it; the rows' problems are in the
-    report.
+    report. A run that lost its claim to another (``LeaseLost``) stops without writing more and
+    returns None.
     """
     job = import_job_claim(job_id=job_id)
     if job is None:
         return None
-    with translation.override(job.language or settings.LANGUAGE_CODE):
-        return _import_run(job)
+    with translation.override(job.language or settings.LANGUAGE_CODE), _Heartbeat(job):
+        try:
+            return _import_run(job)
+        except LeaseLost:
+            return None
 
 
-def _import_run(job: ImportJob) -> ImportJob:
-    mapping = job.columns.get("mapping") or {}
-    reporter = _Reporter(job, mapping)
-    counts = None
-    try:
-        mapping_clean(kind=job.kind, header=import_job_header(job=job), columns=mapping)
-        table = table_open(job.file.path)
-        rows = _values(table, mapping)
-        if job.kind == Kind.CUSTOMERS:
-            counts = customers_import_bulk(
-                job=job, rows=rows, report=reporter, dry_run=job.is_dry_run, progress=lambda n: reporter.flush(n)
-            )
-            created, updated = counts.created, counts.updated
-        else:
-            created, updated = backoffice_import_rows(
-                job=job, rows=_counted(rows, reporter), report=reporter, dry_run=job.is_dry_run
-            )
-    except (ImportFileError, ApplicationError) as error:
-        reporter.flush()
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED, failure=error.message, finished_at=timezone.now(), lease_expires_at=None
-        )
-        job.refresh_from_db()
-        return job
-    except Exception as error:
-        reporter.flush()
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED,
-            finished_at=timezone.now(),
-            lease_expires_at=None,
-            failure=_("The import stopped on an unexpected error: %(error)s") % {"error": str(error)[:500]},
-        )
-        raise
+def _finish(reporter: _Reporter, *, created: int, updated: int, counts: ImportCounts | None) -> None:
+    """Write the rest of the report and mark the job done with its counters; ``LeaseLost`` if it is not ours.
+
+    For a customer import this runs inside the import's own transaction: the rows and the job's
+    ``done`` commit together, so a crash between them cannot leave written rows on a job run again.
+    """
     reporter.flush()
     unchanged = counts.unchanged if counts else 0
     duplicates = counts.duplicates if counts else 0
     total = created + updated + unchanged + duplicates + reporter.rejected
-    ImportJob.objects.filter(pk=job.pk).update(
+    done = reporter.mine().update(
         status=ImportJob.Status.DONE,
         finished_at=timezone.now(),
         lease_expires_at=None,
@@ -329,9 +368,48 @@ def _import_run(job: ImportJob) -> ImportJob:
         flagged_rows=counts.flagged if counts else 0,
         duplicate_rows=duplicates,
         error_rows=reporter.rejected,
-        warning_rows=len(reporter.rows[Level.WARNING] - reporter.rows[Level.REJECTED]),
+        warning_rows=reporter.warned,
         processed_rows=total,
         total_rows=total,
     )
+    if not done:
+        raise LeaseLost
+
+
+def _fail(reporter: _Reporter, failure: str) -> None:
+    reporter.flush()
+    reporter.mine().update(
+        status=ImportJob.Status.FAILED, failure=failure, finished_at=timezone.now(), lease_expires_at=None
+    )
+
+
+def _import_run(job: ImportJob) -> ImportJob:
+    mapping = job.columns.get("mapping") or {}
+    reporter = _Reporter(job, mapping)
+    try:
+        mapping_clean(kind=job.kind, header=import_job_header(job=job), columns=mapping)
+        table = table_open(job.file.path)
+        rows = _values(table, mapping)
+        if job.kind == Kind.CUSTOMERS:
+
+            def finish(counts: ImportCounts) -> None:  # inside the import's transaction
+                _finish(reporter, created=counts.created, updated=counts.updated, counts=counts)
+
+            counts = customers_import_bulk(job=job, rows=rows, report=reporter, dry_run=job.is_dry_run,
+                                           progress=reporter.flush, before_commit=finish)  # fmt: skip
+            if job.is_dry_run:
+                _finish(reporter, created=counts.created, updated=counts.updated, counts=counts)
+        else:
+            created, updated = backoffice_import_rows(
+                job=job, rows=_counted(rows, reporter), report=reporter, dry_run=job.is_dry_run
+            )
+            _finish(reporter, created=created, updated=updated, counts=None)
+    except (ImportFileError, ApplicationError) as error:
+        _fail(reporter, error.message)
+    except LeaseLost:
+        raise
+    except Exception as error:
+        _fail(reporter, _("The import stopped on an unexpected error: %(error)s") % {"error": str(error)[:500]})
+        raise
     job.refresh_from_db()
     return job
