@@ -87,7 +87,8 @@
     ".panel{position:fixed;right:20px;bottom:76px;z-index:2147483000;width:340px;max-width:calc(100vw - 40px);",
     "height:480px;max-height:calc(100vh - 100px);display:flex;flex-direction:column;background:#fff;color:#111;",
     "border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.3);overflow:hidden}",
-    ".panel[hidden]{display:none}",
+    // [hidden] must win over every display rule below (.body is a flex box): one form at a time.
+    "[hidden]{display:none!important}",
     ".tabs{display:flex;border-bottom:1px solid #ddd}.tabs button{flex:1;border:0;background:#f3f4f6;padding:10px;cursor:pointer}",
     ".tabs button[aria-selected=true]{background:#fff;font-weight:600;border-bottom:2px solid #1d4ed8}",
     ".body{flex:1;overflow:auto;padding:12px;display:flex;flex-direction:column;gap:8px}",
@@ -106,8 +107,8 @@
   var panel = el("div", { class: "panel", role: "dialog", "aria-label": t.open, hidden: "" });
   var tabChat = el("button", { type: "button", role: "tab", "aria-selected": "true", "data-relais": "tab-chat", text: t.chat });
   var tabCallback = el("button", { type: "button", role: "tab", "aria-selected": "false", "data-relais": "tab-callback", text: t.callback });
-  var chatBody = el("div", { class: "body", role: "tabpanel" });
-  var callbackBody = el("div", { class: "body", role: "tabpanel", hidden: "" });
+  var chatBody = el("div", { class: "body", role: "tabpanel", "data-relais": "chat-body" });
+  var callbackBody = el("div", { class: "body", role: "tabpanel", hidden: "", "data-relais": "callback-body" });
   panel.appendChild(el("div", { class: "tabs", role: "tablist" }, [tabChat, tabCallback]));
   panel.appendChild(chatBody);
   panel.appendChild(callbackBody);
