@@ -1,7 +1,11 @@
 """Campaign transports: how one rendered message is handed over, per channel (STYLE.md "channels are
-adapters"). Email goes over one reused SMTP connection per batch; SMS through the channels' provider
-interface. ``lookup`` answers whether a message whose handover was cut by a crash did reach the
-provider (True / False), or None when the transport cannot know.
+adapters"). Email goes through Django's mail backend (``EMAIL_URL``: SMTP in production, with one
+connection reused for a whole batch); SMS through the channels' provider interface. Letters and call
+tasks are not handed to a provider: ``campaigns.services.offline`` turns them into a letter batch and
+agents' tasks, and ``transport_for`` refuses them plainly.
+
+``lookup`` answers whether a message whose handover was cut by a crash did reach the provider (True /
+False), or None when the transport cannot know (then it is never sent again: at most once).
 """
 
 from __future__ import annotations
@@ -9,11 +13,11 @@ from __future__ import annotations
 import contextlib
 import json
 import smtplib
-import ssl
 import urllib.parse
 import urllib.request
 
 from django.conf import settings
+from django.core.mail import get_connection
 
 
 class TransportError(Exception):
@@ -28,6 +32,10 @@ class TransportError(Exception):
 
 
 class Transport:
+    """Base class: ``send`` hands one message over and returns the provider's id."""
+
+    channel = ""
+
     def open(self) -> None:
         """Connect (once per batch)."""
 
@@ -35,79 +43,74 @@ class Transport:
         """Disconnect."""
 
     def send(self, *, message, payload) -> str:
-        """Hand one message over; return the provider's id or raise ``TransportError``."""
-        raise NotImplementedError
+        raise TransportError(f"{type(self).__name__} cannot send.", permanent=True)
 
     def lookup(self, *, message) -> bool | None:
         return None
 
 
-class SmtpTransport(Transport):
-    """SMTP with the connection reused for the whole batch (EMAIL_HOST / EMAIL_PORT settings)."""
+class EmailTransport(Transport):
+    """Django's configured mail backend, opened once per batch (SMTP keeps its connection open)."""
+
+    channel = "email"
 
     def __init__(self) -> None:
-        self.connection: smtplib.SMTP | None = None
+        self.connection = None
 
     def open(self) -> None:
         if self.connection is not None:
             return
-        host, port, timeout = settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT or 10
+        connection = get_connection(fail_silently=False)
         try:
-            if getattr(settings, "EMAIL_USE_SSL", False):
-                connection = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
-            else:
-                connection = smtplib.SMTP(host, port, timeout=timeout)
-                if getattr(settings, "EMAIL_USE_TLS", False):
-                    connection.starttls(context=ssl.create_default_context())
-            if settings.EMAIL_HOST_USER:
-                connection.login(settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD)
+            connection.open()
         except (smtplib.SMTPException, OSError) as error:
-            raise TransportError(f"SMTP connection failed: {error}", permanent=False) from None
+            raise TransportError(f"The mail server cannot be reached: {error}", permanent=False) from None
         self.connection = connection
 
     def close(self) -> None:
         if self.connection is not None:
             with contextlib.suppress(smtplib.SMTPException, OSError):
-                self.connection.quit()
+                self.connection.close()
             self.connection = None
 
     def send(self, *, message, payload) -> str:
         self.open()
-        sender = payload.get("Return-Path") or settings.DEFAULT_FROM_EMAIL
         try:
-            self.connection.sendmail(_bare(sender), [message.to_address], payload.as_bytes())
+            self.connection.send_messages([payload])
         except smtplib.SMTPRecipientsRefused as error:
-            raise TransportError(f"Recipient refused: {error.recipients}", permanent=True) from None
+            raise TransportError(f"Recipient refused: {list(error.recipients.values())}", permanent=True) from None
+        except smtplib.SMTPServerDisconnected as error:
+            # The connection broke mid-transaction: the relay may or may not have taken the message.
+            self.close()
+            raise TransportError(f"The mail server hung up: {error}", permanent=False, certain=False) from None
         except smtplib.SMTPResponseException as error:
-            self.close() if error.smtp_code == 421 else None
+            # The server answered: nothing was taken. 421 closes the connection; 5xx is final.
+            if error.smtp_code == 421:
+                self.close()
             raise TransportError(f"SMTP {error.smtp_code}: {error.smtp_error!r}",
                                  permanent=500 <= error.smtp_code < 600) from None  # fmt: skip
         except (smtplib.SMTPException, OSError) as error:
-            # The connection broke mid-transaction: the relay may or may not have accepted the message.
-            self.connection = None
-            raise TransportError(f"SMTP connection lost: {error}", permanent=False, certain=False) from None
+            self.close()
+            raise TransportError(f"The mail connection broke: {error}", permanent=False, certain=False) from None
         return message.message_id
 
     def lookup(self, *, message) -> bool | None:
-        url = getattr(settings, "CAMPAIGNS_SMTP_LOOKUP_URL", "")
+        """Ask the relay (``CAMPAIGNS_SMTP_LOOKUP_URL``) whether it took this Message-ID."""
+        url = settings.CAMPAIGNS_SMTP_LOOKUP_URL
         if not url:
             return None
         query = urllib.parse.urlencode({"message_id": message.message_id})
         try:
             with urllib.request.urlopen(f"{url}?{query}", timeout=5) as response:  # noqa: S310 - configured URL
                 return bool(json.loads(response.read())["found"])
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, TypeError):
             return None
 
 
-def _bare(address: str) -> str:
-    from email.utils import parseaddr
-
-    return parseaddr(address)[1] or address
-
-
 class SmsTransport(Transport):
-    """The channels' SMS provider (console for the demo, HTTP JSON API in production)."""
+    """The channels' SMS provider (console for the demo, the HTTP JSON API in production)."""
+
+    channel = "sms"
 
     def open(self) -> None:
         from channels.sms import sms_provider
@@ -120,15 +123,23 @@ class SmsTransport(Transport):
         try:
             result = self.provider.send(to_e164=message.to_address, body=payload["body"], sender=payload["sender"])
         except SmsProviderError as error:
+            # An HTTP answer proves what the provider did; a timeout or a broken connection does not.
             raise TransportError(
                 error.message, permanent=error.permanent, certain=error.status_code is not None
             ) from None
         return result.message_id
 
 
+TRANSPORTS = {"email": EmailTransport, "sms": SmsTransport}
+
+
 def transport_for(channel: str) -> Transport:
-    if channel == "email":
-        return SmtpTransport()
-    if channel == "sms":
-        return SmsTransport()
-    raise ValueError(f"No transport for channel {channel!r}")
+    """The transport of ``channel``; letters and call tasks have none (they are not handed to a provider)."""
+    try:
+        return TRANSPORTS[channel]()
+    except KeyError:
+        raise TransportError(
+            f"The {channel!r} channel has no transport: letters go through the postal batch and calls become "
+            "agents' tasks.",
+            permanent=True,
+        ) from None

@@ -39,7 +39,7 @@ from campaigns.models import Campaign, CampaignChannel, CampaignStatus, Message,
 from campaigns.services.pressure import is_quiet, next_open_time, policy_active, pressure_lateral_sql, pressure_params
 from campaigns.services.templates import email_build, message_context, render_parts, template_for_language
 from campaigns.services.tracking import INTERACTION_CHANNEL, INTERACTION_KIND
-from campaigns.transports import TransportError, transport_for
+from campaigns.transports import TRANSPORTS, TransportError, transport_for
 from channels.choices import Direction
 from channels.services.interactions import channel_cost, interaction_build, interactions_record_many
 from crm.errors import ApplicationError
@@ -80,11 +80,11 @@ def batch_claim(*, campaign: Campaign, worker: str, size: int) -> list[int]:
             """
             WITH due AS (
                 SELECT m.id FROM campaigns_message m
-                WHERE m.campaign_id = %(campaign)s AND m.status = 'planned' AND m.not_before <= now()
+                WHERE m.campaign_id = %(campaign)s AND m.status = 'planned' AND m.not_before <= statement_timestamp()
                 ORDER BY m.not_before, m.id LIMIT %(size)s FOR UPDATE SKIP LOCKED
             )
             UPDATE campaigns_message m SET status = 'claimed', claimed_by = %(worker)s, attempts = m.attempts + 1,
-                lease_expires_at = now() + %(lease)s
+                lease_expires_at = statement_timestamp() + %(lease)s
             FROM due WHERE m.id = due.id
               AND EXISTS (SELECT 1 FROM campaigns_campaign c WHERE c.id = %(campaign)s AND c.status = 'running')
             RETURNING m.id, m.customer_id
@@ -99,10 +99,10 @@ def batch_claim(*, campaign: Campaign, worker: str, size: int) -> list[int]:
             "SELECT pg_advisory_xact_lock(%s, c) FROM unnest(%s::int[]) AS c ORDER BY c", [LOCK_NAMESPACE, customers]
         )
         if campaign.purpose == "service" and policy.service_exempt:
-            cursor.execute("UPDATE campaigns_message SET reserved_at = now() WHERE id = ANY(%s)",
+            cursor.execute("UPDATE campaigns_message SET reserved_at = statement_timestamp() WHERE id = ANY(%s)",
                            [[i for i, _c in claimed]])  # fmt: skip
             return [i for i, _c in claimed]
-        pressure = pressure_lateral_sql(customer="m.customer_id", at="now()", channel="m.channel",
+        pressure = pressure_lateral_sql(customer="m.customer_id", at="statement_timestamp()", channel="m.channel",
                                         purpose="m.purpose", priority="m.priority", exclude_id="m.id",
                                         count_planned=False)  # fmt: skip
         next_day = next_open_time(policy, _next_midnight(now))
@@ -113,7 +113,7 @@ def batch_claim(*, campaign: Campaign, worker: str, size: int) -> list[int]:
                     coalesce(pr.n_day, 0) AS n_day, coalesce(pr.n_window, 0) AS n_window,
                     (SELECT count(*) FROM campaigns_message h JOIN campaigns_campaign hc ON hc.id = h.campaign_id
                      WHERE h.customer_id = m.customer_id AND h.id <> m.id AND h.purpose = 'marketing'
-                       AND h.status = 'planned' AND h.not_before <= now() AND hc.status = 'running'
+                       AND h.status = 'planned' AND h.not_before <= statement_timestamp() AND hc.status = 'running'
                        AND (h.priority > m.priority OR (h.priority = m.priority AND h.campaign_id < m.campaign_id))
                     ) AS higher_due
                 FROM campaigns_message m
@@ -122,7 +122,7 @@ def batch_claim(*, campaign: Campaign, worker: str, size: int) -> list[int]:
             )
             UPDATE campaigns_message m SET
                 status = CASE WHEN v.over OR v.blocked THEN 'planned' ELSE 'claimed' END,
-                reserved_at = CASE WHEN v.over OR v.blocked THEN NULL ELSE now() END,
+                reserved_at = CASE WHEN v.over OR v.blocked THEN NULL ELSE statement_timestamp() END,
                 not_before = CASE WHEN v.over THEN v.slot WHEN v.blocked THEN %(next_day)s ELSE m.not_before END,
                 reason = CASE WHEN v.over OR v.blocked THEN 'over_budget' ELSE m.reason END,
                 claimed_by = CASE WHEN v.over OR v.blocked THEN '' ELSE m.claimed_by END,
@@ -148,8 +148,8 @@ def _next_midnight(now: datetime.datetime) -> datetime.datetime:
 
 _SENDING_SQL = """
 UPDATE campaigns_message m SET status = 'sending', handover_at = statement_timestamp(),
-    lease_expires_at = now() + %(lease)s
-WHERE m.id = %(id)s AND m.status = 'claimed' AND m.claimed_by = %(worker)s
+    lease_expires_at = statement_timestamp() + %(lease)s
+WHERE m.id = ANY(%(ids)s) AND m.status = 'claimed' AND m.claimed_by = %(worker)s
   AND EXISTS (SELECT 1 FROM campaigns_campaign c WHERE c.id = m.campaign_id AND c.status = 'running')
   AND NOT EXISTS (SELECT 1 FROM campaigns_suppression s WHERE s.channel = m.channel AND s.value = m.to_address)
   AND (m.channel NOT IN ('email', 'sms', 'phone') OR EXISTS (
@@ -178,16 +178,26 @@ UPDATE campaigns_message m SET
                   ELSE 'undeliverable' END,
     reserved_at = NULL, lease_expires_at = NULL, claimed_by = ''
 FROM campaigns_campaign camp
-WHERE m.id = %(id)s AND m.status = 'claimed' AND m.claimed_by = %(worker)s AND camp.id = m.campaign_id
+WHERE m.id = ANY(%(ids)s) AND m.status = 'claimed' AND m.claimed_by = %(worker)s AND camp.id = m.campaign_id
 """
 
 
 def _mark_sending(cursor, *, message_id: int, worker: str) -> bool:
-    cursor.execute(_SENDING_SQL, {"id": message_id, "worker": worker, "lease": _lease()})
-    if cursor.fetchone() is not None:
-        return True
-    cursor.execute(_WHY_NOT_SQL, {"id": message_id, "worker": worker})
-    return False
+    """Re-check one claimed message and mark it ``sending`` (autocommitted before the handover)."""
+    return bool(messages_mark_sending(cursor, ids=[message_id], worker=worker))
+
+
+def messages_mark_sending(cursor, *, ids: list[int], worker: str) -> list[int]:
+    """Re-check claimed messages at send time, in one statement: the campaign still runs, the consent
+    (latest ledger entry) still holds, the address is neither suppressed nor undeliverable. Those that
+    pass become ``sending`` (returned); the others are skipped with the reason, or back to planned when
+    the campaign was paused meanwhile."""
+    cursor.execute(_SENDING_SQL, {"ids": ids, "worker": worker, "lease": _lease()})
+    passed = [row[0] for row in cursor.fetchall()]
+    rest = sorted(set(ids) - set(passed))
+    if rest:
+        cursor.execute(_WHY_NOT_SQL, {"ids": rest, "worker": worker})
+    return passed
 
 
 def _payload(message: Message, campaign: Campaign, cache: dict):
@@ -219,36 +229,50 @@ def _last_orders(customer_ids: list[int]) -> dict[int, dict]:
 
 
 @transaction.atomic
-def _record_sent(sent: list[tuple[Message, str, dict]], *, campaign: Campaign, cost: Decimal) -> None:
-    """Mark handed-over messages sent and write one timeline interaction per message, in bulk."""
+def _record_sent(sent: list[tuple[Message, str, dict]], *, campaign: Campaign, cost: Decimal) -> int:
+    """Mark handed-over messages sent and write one timeline interaction per message, in bulk.
+
+    The status change comes first and is guarded (``status = 'sending'``): a message the sweeper
+    already settled is neither marked twice nor given a second interaction. Returns how many changed.
+    """
     if not sent:
-        return
+        return 0
     now = timezone.now()
-    interactions = [
-        interaction_build(
-            channel=INTERACTION_CHANNEL[message.channel], direction=Direction.OUTBOUND,
-            kind=INTERACTION_KIND[message.channel], customer=message.customer, occurred_at=now,
-            subject=(parts.get("subject") or campaign.name)[:255],
-            summary=(parts.get("text") or parts.get("body") or "")[:500], cost=cost,
-            external_id=message.message_id or provider_id,
-            metadata={"campaign_id": campaign.pk, "campaign": campaign.name, "message_id": message.pk},
-        )
-        for message, provider_id, parts in sent
-    ]  # fmt: skip
-    interactions_record_many(interactions)
-    rows = [(message.pk, provider_id, interaction.pk) for (message, provider_id, _p), interaction in
-            zip(sent, interactions, strict=True)]  # fmt: skip
+    by_id = {message.pk: (message, provider_id, parts) for message, provider_id, parts in sent}
     with connection.cursor() as cursor:
         cursor.execute(
             """
             UPDATE campaigns_message m SET status = 'sent', sent_at = %(now)s, provider_id = v.provider_id,
-                interaction_id = v.interaction_id, lease_expires_at = NULL, cost = %(cost)s
-            FROM unnest(%(ids)s::bigint[], %(pids)s::text[], %(iids)s::bigint[]) AS v(id, provider_id, interaction_id)
+                lease_expires_at = NULL, cost = %(cost)s
+            FROM unnest(%(ids)s::bigint[], %(pids)s::text[]) AS v(id, provider_id)
             WHERE m.id = v.id AND m.status = 'sending'
+            RETURNING m.id
             """,
-            {"now": now, "cost": cost, "ids": [r[0] for r in rows], "pids": [r[1] for r in rows],
-             "iids": [r[2] for r in rows]},
-        )  # fmt: skip
+            {"now": now, "cost": cost, "ids": list(by_id), "pids": [by_id[i][1] for i in by_id]},
+        )
+        changed = sorted(row[0] for row in cursor.fetchall())
+        if not changed:
+            return 0
+        interactions = [
+            interaction_build(
+                channel=INTERACTION_CHANNEL[message.channel], direction=Direction.OUTBOUND,
+                kind=INTERACTION_KIND[message.channel], customer=message.customer, occurred_at=now,
+                subject=(parts.get("subject") or campaign.name)[:255],
+                summary=(parts.get("text") or parts.get("body") or "")[:500], cost=cost,
+                external_id=message.message_id or provider_id,
+                metadata={"campaign_id": campaign.pk, "campaign": campaign.name, "message_id": message.pk},
+            )
+            for message, provider_id, parts in (by_id[i] for i in changed)
+        ]  # fmt: skip
+        interactions_record_many(interactions)
+        cursor.execute(
+            """
+            UPDATE campaigns_message m SET interaction_id = v.interaction_id
+            FROM unnest(%(ids)s::bigint[], %(iids)s::bigint[]) AS v(id, interaction_id) WHERE m.id = v.id
+            """,
+            {"ids": changed, "iids": [interaction.pk for interaction in interactions]},
+        )
+    return len(changed)
 
 
 def _record_failure(message: Message, error: TransportError) -> None:
@@ -271,10 +295,18 @@ def _record_failure(message: Message, error: TransportError) -> None:
 # -- the loop a worker runs -------------------------------------------------------------------------------
 
 
-def campaign_dispatch(*, campaign_id: int, seconds: float = 20.0, size: int | None = None) -> dict:
-    """Send due messages of a campaign for up to ``seconds``; returns ``{"sent": n, "more": bool}``.
+def campaign_complete_if_done(*, campaign_id: int) -> bool:
+    from campaigns.services.campaigns import campaign_complete_if_done as complete
 
-    ``more`` says due messages remain (the task then enqueues itself again).
+    return complete(campaign_id=campaign_id)
+
+
+def campaign_dispatch(*, campaign_id: int, seconds: float = 20.0, size: int | None = None) -> dict:
+    """Send due messages of a campaign for up to ``seconds``; returns ``{"sent": n, "more": bool,
+    "retry_in": seconds}``.
+
+    ``more`` says due messages remain (the task then enqueues itself again, after ``retry_in`` seconds
+    when the transport was unreachable). A campaign with nothing left to send is completed.
     """
     campaign = Campaign.objects.select_related("sender").filter(pk=campaign_id).first()
     if campaign is None or campaign.status != CampaignStatus.RUNNING:
@@ -283,7 +315,10 @@ def campaign_dispatch(*, campaign_id: int, seconds: float = 20.0, size: int | No
     if step.channel in (CampaignChannel.POSTAL_MAIL, CampaignChannel.PHONE):
         from campaigns.services.offline import offline_step_dispatch
 
-        return offline_step_dispatch(campaign=campaign, step=step)
+        report = offline_step_dispatch(campaign=campaign, step=step)
+        if not report["more"]:
+            campaign_complete_if_done(campaign_id=campaign_id)
+        return report
     size = size or settings.CAMPAIGNS_BATCH_SIZE
     worker = worker_name()
     transport = transport_for(step.channel)
@@ -295,7 +330,7 @@ def campaign_dispatch(*, campaign_id: int, seconds: float = 20.0, size: int | No
         transport.open()
     except TransportError as error:
         logger.warning("Campaign %s: transport unavailable (%s)", campaign_id, error.message)
-        return {"sent": 0, "more": True}
+        return {"sent": 0, "more": True, "retry_in": 30}
     try:
         while time.monotonic() < deadline:
             ids = batch_claim(campaign=campaign, worker=worker, size=size)
@@ -312,7 +347,9 @@ def campaign_dispatch(*, campaign_id: int, seconds: float = 20.0, size: int | No
                 break
     finally:
         transport.close()
-    return {"sent": total, "more": more}
+    if not more:
+        campaign_complete_if_done(campaign_id=campaign_id)
+    return {"sent": total, "more": more, "retry_in": 0}
 
 
 def _send_batch(messages, *, campaign, worker, transport, cache, cost) -> int:
@@ -339,11 +376,9 @@ def _send_batch(messages, *, campaign, worker, transport, cache, cost) -> int:
                 continue
             sent.append((message, provider_id, parts))
             if len(sent) >= FLUSH_EVERY:
-                _record_sent(sent, campaign=campaign, cost=cost)
-                count += len(sent)
+                count += _record_sent(sent, campaign=campaign, cost=cost)
                 sent = []
-    _record_sent(sent, campaign=campaign, cost=cost)
-    return count + len(sent)
+    return count + _record_sent(sent, campaign=campaign, cost=cost)
 
 
 # -- the sweeper -----------------------------------------------------------------------------------------
@@ -357,7 +392,7 @@ def outbox_sweep(*, limit: int = 2000) -> dict:
     campaigns with nothing left; and returns the ids of running campaigns with due work and nobody on
     it (the task enqueues dispatch for them).
     """
-    from campaigns.services.campaigns import campaign_complete_if_done, campaign_start
+    from campaigns.services.campaigns import campaign_start
 
     now = timezone.now()
     started = 0
@@ -400,8 +435,11 @@ def _sweep_handovers(*, now, limit: int) -> int:
     transports: dict = {}
     confirmed: dict[int, list] = {}
     for message in stale:
-        transport = transports.setdefault(message.channel, transport_for(message.channel))
-        found = transport.lookup(message=message)
+        if message.channel not in TRANSPORTS:
+            found = False  # letters and call tasks are written in the transaction that marks them sent
+        else:
+            transport = transports.setdefault(message.channel, transport_for(message.channel))
+            found = transport.lookup(message=message)
         if found is True:
             confirmed.setdefault(message.campaign_id, []).append((message, message.message_id, {}))
         elif found is False:

@@ -8,14 +8,14 @@ script, assigned round-robin among the available members of round-robin queues (
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, CampaignChannel, CampaignStep, Message, MessageStatus, SkipReason
-from campaigns.services.dispatch import batch_claim, worker_name
-from campaigns.services.templates import message_context, render_parts, template_for_language
+from campaigns.services.dispatch import batch_claim, messages_mark_sending, worker_name
+from campaigns.services.templates import message_context, render_parts, sandbox_compile, template_for_language
 from channels.choices import AssignmentRule, Direction, InteractionChannel, InteractionKind
 from channels.models import FollowUp, QueueMember, ResponseTemplate
 from channels.services.interactions import interaction_build, interactions_record_many
@@ -26,21 +26,36 @@ OFFLINE_BATCH = 5_000
 
 
 def offline_step_dispatch(*, campaign: Campaign, step: CampaignStep) -> dict:
-    """Turn the step's due messages into letters or call tasks; returns ``{"sent": n, "more": bool}``."""
-    ids = batch_claim(campaign=campaign, worker=worker_name(), size=OFFLINE_BATCH)
+    """Turn the step's due messages into letters or call tasks; returns ``{"sent": n, "more": bool}``.
+
+    Exactly once by transaction: the send-time re-check, the letters (or tasks) and the ``sent`` status
+    are one transaction, so a crash leaves the messages claimed, and the sweeper releases them.
+    """
+    worker = worker_name()
+    ids = batch_claim(campaign=campaign, worker=worker, size=OFFLINE_BATCH)
     if not ids:
         return {"sent": 0, "more": False}
-    if step.channel == CampaignChannel.POSTAL_MAIL:
-        sent = _letters(campaign=campaign, step=step, ids=ids)
-    else:
-        sent = _call_tasks(campaign=campaign, step=step, ids=ids)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            ids = messages_mark_sending(cursor, ids=ids, worker=worker)
+        if not ids:
+            sent = 0
+        elif step.channel == CampaignChannel.POSTAL_MAIL:
+            sent = _letters(campaign=campaign, step=step, ids=ids)
+        else:
+            sent = _call_tasks(campaign=campaign, step=step, ids=ids)
     more = Message.objects.filter(campaign=campaign, status=MessageStatus.PLANNED,
                                   not_before__lte=timezone.now()).exists()  # fmt: skip
     return {"sent": sent, "more": more}
 
 
 def _letter_template(step: CampaignStep, language: str) -> ResponseTemplate:
+    """The campaign template as the postal flow's letter template. The postal flow renders it with the
+    desk's renderer and context (name, title, account number, agent): checked in the sandbox first, so
+    nothing beyond the allow-list runs there either."""
     template = template_for_language(step.template, language)
+    sandbox_compile(template.subject, field="subject")
+    sandbox_compile(template.body, field="body")
     response_template, _created = ResponseTemplate.objects.update_or_create(
         channel="letter", name=f"Campaign {step.campaign_id}: {template.name}"[:100], language=template.language,
         defaults={"subject": template.subject[:200], "body": template.body, "is_active": True},
@@ -50,7 +65,7 @@ def _letter_template(step: CampaignStep, language: str) -> ResponseTemplate:
 
 @transaction.atomic
 def _letters(*, campaign: Campaign, step: CampaignStep, ids: list[int]) -> int:
-    messages = list(Message.objects.select_related("customer").filter(pk__in=ids, status=MessageStatus.CLAIMED))
+    messages = list(Message.objects.select_related("customer").filter(pk__in=ids, status=MessageStatus.SENDING))
     by_language: dict[str, list[Message]] = {}
     for message in messages:
         by_language.setdefault(message.language, []).append(message)
@@ -58,8 +73,16 @@ def _letters(*, campaign: Campaign, step: CampaignStep, ids: list[int]) -> int:
     now = timezone.now()
     for language, group in by_language.items():
         try:
+            letter_template = _letter_template(step, language)
+        except ApplicationError as error:
+            Message.objects.filter(pk__in=[m.pk for m in group]).update(
+                status=MessageStatus.FAILED, reason=SkipReason.RENDER_ERROR, error=error.message[:500],
+                reserved_at=None, lease_expires_at=None, failed_at=timezone.now(),
+            )  # fmt: skip
+            continue
+        try:
             batch = letter_batch_create(
-                name=f"{campaign.name} ({language})", template=_letter_template(step, language),
+                name=f"{campaign.name} ({language})", template=letter_template,
                 selection=BatchSelection(customers=[m.customer for m in group]), acting_user=campaign.owner,
                 purpose=campaign.purpose,
             )  # fmt: skip
@@ -97,12 +120,22 @@ def _next_agent():
 
 @transaction.atomic
 def _call_tasks(*, campaign: Campaign, step: CampaignStep, ids: list[int]) -> int:
-    messages = list(Message.objects.select_related("customer").filter(pk__in=ids, status=MessageStatus.CLAIMED))
+    messages = list(Message.objects.select_related("customer").filter(pk__in=ids, status=MessageStatus.SENDING))
     now = timezone.now()
     interactions = []
+    done = []
     for message in messages:
         template = template_for_language(step.template, message.language)
-        script = render_parts(template, context=message_context(customer=message.customer, message=message))["body"]
+        try:
+            script = render_parts(template, context=message_context(customer=message.customer, message=message))
+        except ApplicationError as error:
+            Message.objects.filter(pk=message.pk).update(
+                status=MessageStatus.FAILED, reason=SkipReason.RENDER_ERROR, error=error.message[:500],
+                reserved_at=None, lease_expires_at=None, failed_at=now,
+            )  # fmt: skip
+            continue
+        script = script["body"]
+        done.append(message)
         assignee = _next_agent()
         follow_up = FollowUp.objects.create(
             customer=message.customer, title=f"{campaign.name}: {script}"[:255],
@@ -116,8 +149,9 @@ def _call_tasks(*, campaign: Campaign, step: CampaignStep, ids: list[int]) -> in
             metadata={"campaign_id": campaign.pk, "message_id": message.pk, "follow_up_id": follow_up.pk},
         ))  # fmt: skip
     interactions_record_many(interactions)
-    for message, interaction in zip(messages, interactions, strict=True):
+    for message, interaction in zip(done, interactions, strict=True):
         Message.objects.filter(pk=message.pk).update(status=MessageStatus.SENT, sent_at=now, lease_expires_at=None,
                                                      provider_id=message.provider_id,
                                                      interaction_id=interaction.pk)  # fmt: skip
-    return len(messages)
+        FollowUp.objects.filter(pk=int(message.provider_id.removeprefix("follow-up-"))).update(interaction=interaction)
+    return len(done)

@@ -12,16 +12,16 @@ from __future__ import annotations
 import functools
 import html as html_lib
 import re
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import formataddr, make_msgid
+from types import MappingProxyType
 
 import css_inline
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template import Context, Library, TemplateSyntaxError, defaultfilters, defaulttags
 from django.template.base import Template as DjangoTemplate
 from django.template.engine import Engine
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import CampaignChannel, Template
@@ -109,7 +109,15 @@ def message_context(*, customer: Customer, message=None, agent=None, last_order:
     context["last_order"] = last_order if last_order is not None else _last_order(customer.pk)
     context["unsubscribe_url"] = unsubscribe_url(message) if message is not None else "#"
     context["preferences_url"] = preferences_url(message) if message is not None else "#"
-    return context
+    return {key: _read_only(value) for key, value in context.items()}
+
+
+def _read_only(value):
+    """Dicts become read-only mappings: the template engine calls zero-argument attributes it finds,
+    and a plain dict would offer it ``clear``, ``popitem``..."""
+    if isinstance(value, dict):
+        return MappingProxyType({key: _read_only(item) for key, item in value.items()})
+    return value
 
 
 def _last_order(customer_id: int) -> dict:
@@ -199,30 +207,30 @@ def _inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
 
 
-def email_build(*, message, parts: dict, to: str, sender=None) -> EmailMessage:
-    """The email of one campaign message, ready for SMTP: multipart/alternative (text + inlined HTML),
-    its stored ``Message-ID``, and ``List-Unsubscribe`` + ``List-Unsubscribe-Post`` (RFC 8058)."""
+def email_build(*, message, parts: dict, to: str, sender=None) -> EmailMultiAlternatives:
+    """The email of one campaign message, for Django's mail backend: text part + inlined HTML
+    alternative, its stored ``Message-ID``, ``List-Unsubscribe`` + ``List-Unsubscribe-Post`` (RFC 8058),
+    From / Reply-To of the campaign's sender identity."""
     from campaigns.services.tracking import unsubscribe_mailto, unsubscribe_url
 
-    email = EmailMessage()
     from_email = (sender.from_email if sender and sender.from_email else None) or settings.DEFAULT_FROM_EMAIL
     if sender and sender.from_email and sender.from_name:
         from_email = formataddr((sender.from_name, sender.from_email))
-    email["From"] = from_email
-    email["To"] = to
-    email["Subject"] = parts["subject"]
-    email["Date"] = format_datetime(timezone.now())
-    email["Message-ID"] = message.message_id
-    if sender and sender.reply_to:
-        email["Reply-To"] = sender.reply_to
-    email["List-Unsubscribe"] = f"<{unsubscribe_url(message)}>, <{unsubscribe_mailto(message)}>"
-    email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    email["Auto-Submitted"] = "auto-generated"
-    email["X-Relais-Campaign"] = str(message.campaign_id)
-    email.set_content(parts["text"] or " ")
+    headers = {
+        "Message-ID": message.message_id,
+        "List-Unsubscribe": f"<{unsubscribe_url(message)}>, <{unsubscribe_mailto(message)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Auto-Submitted": "auto-generated",
+        "X-Relais-Campaign": str(message.campaign_id),
+    }
+    email = EmailMultiAlternatives(
+        subject=parts["subject"], body=parts["text"] or " ", from_email=from_email, to=[to],
+        reply_to=[sender.reply_to] if sender and sender.reply_to else None, headers=headers,
+    )  # fmt: skip
     if parts.get("html"):
-        email.add_alternative(html_finalise(parts["html"], message=message, preheader=parts.get("preheader", "")),
-                              subtype="html")  # fmt: skip
+        email.attach_alternative(
+            html_finalise(parts["html"], message=message, preheader=parts.get("preheader", "")), "text/html"
+        )
     return email
 
 
@@ -289,8 +297,6 @@ def template_test_send(*, template: Template, customer: Customer, acting_user, t
         to = to or acting_user.email
         if not to:
             raise ApplicationError("required", _("Your account has no email address."), field="to")
-        from django.core.mail import EmailMultiAlternatives
-
         email = EmailMultiAlternatives(subject="[TEST] " + parts["subject"], body=parts["text"], to=[to],
                                        from_email=settings.DEFAULT_FROM_EMAIL)  # fmt: skip
         if parts.get("html"):

@@ -22,7 +22,7 @@ def send_campaign_batch_task(campaign_id: int) -> dict:
     report = campaign_dispatch(campaign_id=campaign_id)
     if report["more"]:
         try:
-            send_campaign_batch_task.delay(campaign_id)
+            send_campaign_batch_task.apply_async((campaign_id,), countdown=report.get("retry_in") or None)
         except OperationalError:  # Redis is away: the sweeper wakes the campaign up once it is back
             logger.warning("Campaign %s: could not re-enqueue its dispatch (broker unavailable)", campaign_id)
     return report

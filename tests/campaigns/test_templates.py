@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email import message_from_bytes, policy
+
 import pytest
 
 from campaigns.models import Message
@@ -51,6 +53,9 @@ def test_it_reaches_no_settings_no_model_instance_and_no_private_attribute():
     with pytest.raises(ApplicationError):
         sandbox_render("{{ customer.__class__ }}", context=context, autoescape=True)
     assert sandbox_render("{{ customer.family_name|upper }}", context=context, autoescape=True) == "LOPEZ"
+    # The values are read-only: a zero-argument method of a mapping cannot empty it.
+    sandbox_render("{{ customer.clear }}{{ customer.popitem }}", context=context, autoescape=True)
+    assert sandbox_render("{{ customer.given_name }}", context=context, autoescape=True) == "Ana"
 
 
 def test_it_escapes_customer_values_in_html_and_falls_back_on_missing_values():
@@ -79,7 +84,8 @@ def test_it_builds_an_email_inlined_with_plain_text_and_rfc_8058_headers(markete
     message = Message.objects.create(customer=customer, campaign=camp, step=camp.send_step, channel="email",
                                      to_address="martin@example.fr", message_id="<rl.1@relais.test>")  # fmt: skip
     parts = render_parts(template, context=message_context(customer=customer, message=message))
-    email = email_build(message=message, parts=parts, to=message.to_address)
+    built = email_build(message=message, parts=parts, to=message.to_address)
+    email = message_from_bytes(built.message().as_bytes(), policy=policy.default)
     assert email["Message-ID"] == "<rl.1@relais.test>"
     assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "/campaigns/t/u/" in email["List-Unsubscribe"] and "mailto:" in email["List-Unsubscribe"]
