@@ -22,6 +22,10 @@ from crm.access import staff_view
 from crm.errors import ApplicationError
 
 CONSOLE = "channels.use_console"
+# The chat pages' own stream also carries the agent's toasts, so the staff shell's toast listener (a
+# second EventSource) stays out: over HTTP/1.1 a browser opens at most 6 connections per host, which
+# two streams per tab use up with three chat tabs open (every other request of the agent then waits).
+ONE_STREAM = {"page_streams_toasts": True}
 HIGHLIGHTED_EVENTS = {WebEventType.PRODUCT_VIEW, WebEventType.CART_ADD, WebEventType.CART_ABANDON}
 
 
@@ -40,7 +44,7 @@ def _queue_context() -> dict:
 @staff_view(permission=CONSOLE)
 def chat_queue(request: HttpRequest) -> HttpResponse:
     """Waiting and open chats and open call-backs, oldest first; live over SSE (topic ``console``)."""
-    return render(request, "channels/chat/queue.html", _queue_context())
+    return render(request, "channels/chat/queue.html", {**_queue_context(), **ONE_STREAM})
 
 
 @staff_view(permission=CONSOLE)
@@ -48,10 +52,15 @@ def chat_queue_hx(request: HttpRequest) -> HttpResponse:
     return render(request, "channels/chat/queue.html#lists", _queue_context())
 
 
+def _agent_topic(request: HttpRequest) -> str:
+    """The signed-in agent's own topic (screen pops, toasts): the chat pages' one stream carries it too."""
+    return f"agent:{request.user.pk}"
+
+
 @staff_view(permission=CONSOLE)
 def chat_console_stream(request: HttpRequest) -> HttpResponse:
     chat_services.db_release_for_stream()
-    return realtime.sse_response(request, [chat_services.TOPIC_CONSOLE])
+    return realtime.sse_response(request, [chat_services.TOPIC_CONSOLE, _agent_topic(request)])
 
 
 def _chat_context(request: HttpRequest, conversation) -> dict:
@@ -83,7 +92,7 @@ def _chat_context(request: HttpRequest, conversation) -> dict:
 @staff_view(permission=CONSOLE)
 def chat_detail(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = chat_get_for_user(user=request.user, pk=pk)
-    return render(request, "channels/chat/detail.html", _chat_context(request, conversation))
+    return render(request, "channels/chat/detail.html", {**_chat_context(request, conversation), **ONE_STREAM})
 
 
 @staff_view(permission=CONSOLE)
@@ -96,7 +105,7 @@ def chat_transcript_hx(request: HttpRequest, pk: int) -> HttpResponse:
 def chat_stream(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = chat_get_for_user(user=request.user, pk=pk)
     chat_services.db_release_for_stream()
-    return realtime.sse_response(request, [chat_services.chat_topic(conversation.pk)])
+    return realtime.sse_response(request, [chat_services.chat_topic(conversation.pk), _agent_topic(request)])
 
 
 def _act(request: HttpRequest, pk: int, action, *, for_change: bool = False) -> HttpResponse:

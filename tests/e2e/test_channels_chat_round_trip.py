@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
+from channels import realtime
 from channels.demo_web import demo_site_ensure
 from channels.models import Conversation
 from tests.channels_factories import QueueFactory
@@ -26,7 +27,7 @@ SHOTS = Path("/tmp/shots-chat")
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1280, "height": 720}
 DESKTOP = {"width": 1440, "height": 900}
-LIVE_STREAM = "[sse-connect^='/channels/chats/'][data-live=on]"
+LIVE_STREAM = "[sse-connect][data-live=on]"
 
 
 def shot(page, name: str) -> None:
@@ -104,8 +105,15 @@ def test_a_visitor_and_an_agent_chat_both_ways_and_the_pushed_pages_reach_the_vi
     staff_context = agent_context(browser, live_server, agent)
     try:
         console = staff_context.new_page()
+        streams = []
+        console.on(
+            "request", lambda request: streams.append(request.url) if request.resource_type == "eventsource" else None
+        )
         console.goto(f"{live_server.url}/channels/chats/")
+        # One event stream per page: the queue's also carries the agent's toasts.
         expect(console.locator(LIVE_STREAM)).to_have_count(1)
+        assert console.locator("[sse-connect]").count() == 1
+        assert streams == [f"{live_server.url}/channels/chats/stream/"]
 
         visitor = visitor_context.new_page()
         visitor.goto(shop)
@@ -124,6 +132,13 @@ def test_a_visitor_and_an_agent_chat_both_ways_and_the_pushed_pages_reach_the_vi
         expect(console.get_by_test_id("chat-line-visitor")).to_have_count(1)
         expect(console.get_by_test_id("chat-line-visitor")).to_contain_text("Is the blue lamp in stock?")
         expect(console.locator(LIVE_STREAM)).to_have_count(1)
+        assert console.locator("[sse-connect]").count() == 1
+        conversation = Conversation.objects.get()
+        assert set(streams[1:]) == {f"{live_server.url}/channels/chats/{conversation.pk}/stream/"}
+        realtime.publish(
+            f"agent:{agent.pk}", "toast", '<div class="toast show" data-testid="call-toast">Incoming call</div>'
+        )
+        expect(console.get_by_test_id("call-toast")).to_have_text("Incoming call")
         # The visitor hears who joined, over the stream (a same-origin EventSource, no Origin header).
         expect(widget.locator("[data-relais=line-system]").last).to_contain_text("joined the chat")
 
