@@ -47,6 +47,7 @@ from crm.errors import ApplicationError
 logger = logging.getLogger("relais.campaigns")
 LOCK_NAMESPACE = 7_311_001  # pg_advisory_xact_lock(namespace, customer_id): the customer's pressure budget
 FLUSH_EVERY = 20
+FLUSH_SECONDS = 1.0
 MAX_ATTEMPTS = 5
 OPT_IN = ("email", "sms")
 
@@ -374,8 +375,11 @@ def _send_batch(messages, *, campaign, worker, transport, cache, cost) -> int:
                 if not error.certain:
                     transport.close()
                 continue
+            if not sent:
+                oldest = time.monotonic()
             sent.append((message, provider_id, parts))
-            if len(sent) >= FLUSH_EVERY:
+            # Flushed often: a handed-over message must be recorded well within its lease.
+            if len(sent) >= FLUSH_EVERY or time.monotonic() - oldest > FLUSH_SECONDS:
                 count += _record_sent(sent, campaign=campaign, cost=cost)
                 sent = []
     return count + _record_sent(sent, campaign=campaign, cost=cost)
