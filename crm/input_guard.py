@@ -13,7 +13,9 @@ be encoded in UTF-8 at all. So:
 
 ``InputGuardMiddleware`` (below) applies it to the path, the query string and urlencoded form
 bodies of every request; ``crm.api.parsers`` applies it to JSON and multipart bodies of the API. A
-refusal is ``BadCharacter``: HTTP 400 naming the field (code ``control_character``).
+refusal is ``BadCharacter``: HTTP 400 naming the field (code ``control_character``): in the API's
+error format under /api/, else a plain page that names the form field, so whoever typed (or pasted)
+the text knows which field to mend when going back to the form, which the browser keeps filled in.
 """
 
 from __future__ import annotations
@@ -164,4 +166,4 @@ def refusal(request, *, status: int, code: str, message: str, field: str | None 
     if _is_api(request):
         fields = {field: [{"code": code, "message": message}]} if field else None
         return JsonResponse(error_body(code=code, message=message, status_code=status, fields=fields), status=status)
-    return render(request, "400.html", {"message": message, "status": status}, status=status)
+    return render(request, "400.html", {"message": message, "status": status, "field": field}, status=status)

@@ -143,10 +143,10 @@ class StageChangeAdmin(admin.ModelAdmin):
 
 @admin.register(AttributeDefinition)
 class AttributeDefinitionAdmin(admin.ModelAdmin):
-    list_display = ["key", "label", "type", "is_required", "order"]
-    list_editable = ["label", "is_required", "order"]
+    list_display = ["key", "label", "label_fr", "type", "is_required", "order"]
+    list_editable = ["label", "label_fr", "is_required", "order"]
     list_filter = ["type", "is_required"]
-    search_fields = ["key", "label"]
+    search_fields = ["key", "label", "label_fr"]
 
 
 @admin.register(SavedFilter)

@@ -51,10 +51,16 @@ STAGE_WEIGHTS = [
     (Stage.CHURNED, 5),
 ]
 ATTRIBUTES = [
-    ("loyalty_card", "Loyalty card number", AttributeDefinition.Type.TEXT, []),
-    ("household_size", "Household size", AttributeDefinition.Type.NUMBER, []),
-    ("favourite_store", "Favourite store", AttributeDefinition.Type.CHOICE, ["Paris 11e", "Lyon Part-Dieu", "Lille"]),
-    ("is_professional", "Professional customer", AttributeDefinition.Type.BOOLEAN, []),
+    ("loyalty_card", "Loyalty card number", "Numéro de carte de fidélité", AttributeDefinition.Type.TEXT, []),
+    ("household_size", "Household size", "Taille du foyer", AttributeDefinition.Type.NUMBER, []),
+    (
+        "favourite_store",
+        "Favourite store",
+        "Magasin préféré",
+        AttributeDefinition.Type.CHOICE,
+        ["Paris 11e", "Lyon Part-Dieu", "Lille"],
+    ),
+    ("is_professional", "Professional customer", "Client professionnel", AttributeDefinition.Type.BOOLEAN, []),
 ]
 STORES = ["Paris 11e", "Lyon Part-Dieu", "Lille Centre", "Nantes Atlantis", "Bordeaux Lac"]
 
@@ -101,8 +107,13 @@ def seed_customers(options: DemoOptions) -> str:
     rng = random.Random(options.seed + existing)
     fake = Faker(["fr_FR"] * 9 + ["en_GB"])
     fake.seed_instance(options.seed + existing)
-    for key, label, kind, choices in ATTRIBUTES:
-        AttributeDefinition.objects.get_or_create(key=key, defaults={"label": label, "type": kind, "choices": choices})
+    for key, label, label_fr, kind, choices in ATTRIBUTES:
+        definition, created = AttributeDefinition.objects.get_or_create(
+            key=key, defaults={"label": label, "label_fr": label_fr, "type": kind, "choices": choices}
+        )
+        if not created and not definition.label_fr:  # a demo seeded before labels had a French one
+            definition.label_fr = label_fr
+            definition.save(update_fields=["label_fr"])
     agents = list(get_user_model().objects.filter(groups__name="Agent").order_by("pk"))
     products = _products(rng)
     now = timezone.now()

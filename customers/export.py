@@ -1,9 +1,15 @@
-"""CSV and XLSX export of the filtered customer list.
+"""CSV and XLSX export of the filtered customer list, in the language of the user who asks.
 
-CSV is streamed row by row from a server-side cursor, so a million customers never sit in memory.
-XLSX cannot be streamed (it is a zip), so it is written in openpyxl's write-only mode and capped at
-``XLSX_MAX_ROWS``. Cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab,
-carriage return first) get a leading apostrophe (OWASP "CSV injection").
+Values are what the list shows, not internal codes: labels for the title, kind, stage, language and
+preferred channel ("M.", "Prospect", "Français" on a French page), phone numbers in their display
+form, dates in local time, one column per custom attribute headed by its label in that language.
+
+CSV follows the spreadsheet habits of the language (``crm.spreadsheet.csv_dialect``: ``;`` and a
+byte-order mark for French, ``,`` otherwise). It is streamed row by row from a server-side cursor,
+so a million customers never sit in memory. XLSX cannot be streamed (it is a zip), so it is written
+in openpyxl's write-only mode and capped at ``XLSX_MAX_ROWS``. Every cell goes through
+``crm.spreadsheet`` (formulas neutralised, control characters replaced), the one rule for every
+file Relais hands out.
 """
 
 from __future__ import annotations
@@ -12,52 +18,75 @@ import csv
 import tempfile
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from crm.spreadsheet import csv_dialect, csv_row, xlsx_row
+from customers.choices import CustomerKind, PreferredChannel, Stage, Title
+from customers.models import AttributeDefinition
 from customers.normalise import phone_display
 
 XLSX_MAX_ROWS = 100_000
 CHUNK_SIZE = 2_000
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = [
     "account_number", "kind", "title", "given_name", "family_name", "company_name", "stage", "language",
     "owner__username", "preferred_channel", "tags", "primary_email", "primary_phone", "primary_postcode",
-    "primary_city", "created_at",
+    "primary_city", "created_at", "attributes",
 ]  # fmt: skip
+LABELLED = {"kind": CustomerKind, "title": Title, "stage": Stage, "preferred_channel": PreferredChannel}
 
 
-def cell_neutralise(value) -> object:
-    """The value as a spreadsheet will show it and never execute it."""
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)):
-        value = ", ".join(str(item) for item in value)
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def _headers() -> list[str]:
+def _headers(definitions: list[AttributeDefinition]) -> list[str]:
     return [
         _("Account number"), _("Kind"), _("Title"), _("Given name"), _("Family name"), _("Company"), _("Stage"),
         _("Language"), _("Owner"), _("Preferred channel"), _("Tags"), _("Email"), _("Phone"), _("Postcode"),
-        _("City"), _("Created"),
+        _("City"), _("Created"), *(definition.display_label for definition in definitions),
     ]  # fmt: skip
 
 
-def _rows(queryset: QuerySet, limit: int | None = None) -> Iterator[list]:
-    rows = queryset.order_by("-created_at", "-id").values_list(*COLUMNS)
+def _choice_label(choices, value: str) -> str:
+    """The label of a stored code in the active language; an empty code (no title...) stays empty."""
+    if not value:
+        return ""
+    try:
+        return str(choices(value).label)
+    except ValueError:  # a code no longer offered: show it rather than lose it
+        return value
+
+
+def _attribute_value(definition: AttributeDefinition, value):
+    if value is True:
+        return _("Yes")
+    if value is False:
+        return _("No")
+    return value
+
+
+def _rows(queryset: QuerySet, definitions: list[AttributeDefinition], *, for_xlsx: bool, limit: int | None = None):
+    """The export's rows as plain values, labels in the active language."""
+    languages = {code: str(name) for code, name in settings.LANGUAGES}
+    rows = queryset.order_by("-created_at", "-id").values(*COLUMNS)
     if limit is not None:
         rows = rows[:limit]
-    phone_index = COLUMNS.index("primary_phone")
-    created_index = COLUMNS.index("created_at")
     for row in rows.iterator(chunk_size=CHUNK_SIZE):
-        row = list(row)
-        if row[phone_index]:
-            row[phone_index] = phone_display(row[phone_index])
-        row[created_index] = row[created_index].isoformat(timespec="seconds")
-        yield [cell_neutralise(value) for value in row]
+        created = timezone.localtime(row["created_at"]).replace(tzinfo=None, microsecond=0)
+        attributes = row["attributes"] or {}
+        yield [
+            row["account_number"],
+            *(_choice_label(LABELLED[name], row[name]) for name in ("kind", "title")),
+            row["given_name"], row["family_name"], row["company_name"],
+            _choice_label(Stage, row["stage"]),
+            languages.get(row["language"], row["language"]),
+            row["owner__username"],
+            _choice_label(PreferredChannel, row["preferred_channel"]),
+            row["tags"], row["primary_email"],
+            phone_display(row["primary_phone"]) if row["primary_phone"] else "",
+            row["primary_postcode"], row["primary_city"],
+            created if for_xlsx else created.isoformat(sep=" ", timespec="minutes"),
+            *(_attribute_value(d, attributes.get(d.key)) for d in definitions),
+        ]  # fmt: skip
 
 
 class _Echo:
@@ -65,23 +94,36 @@ class _Echo:
         return value
 
 
-def customers_csv_stream(*, queryset: QuerySet) -> Iterator[str]:
-    """CSV lines of the export (UTF-8 with a BOM so Excel reads the accents), one at a time."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(_headers())
-    for row in _rows(queryset):
-        yield writer.writerow(row)
+def customers_csv_stream(*, queryset: QuerySet, language: str | None = None) -> Iterator[str]:
+    """CSV lines of the export in ``language`` (the active one by default), one at a time.
+
+    The language is read now, when the response is built: the lines are produced later, while the
+    response streams, maybe in another thread where the request's language is not active.
+    """
+    language = language or translation.get_language()
+    return _csv_lines(queryset, language)
+
+
+def _csv_lines(queryset: QuerySet, language: str) -> Iterator[str]:
+    dialect = csv_dialect(language)
+    writer = csv.writer(_Echo(), delimiter=dialect.delimiter)
+    with translation.override(language):
+        definitions = list(AttributeDefinition.objects.all())
+        yield dialect.bom + writer.writerow(csv_row(_headers(definitions)))
+        for row in _rows(queryset, definitions, for_xlsx=False):
+            yield writer.writerow(csv_row(row))
 
 
 def customers_xlsx_file(*, queryset: QuerySet) -> tempfile.SpooledTemporaryFile:
-    """An XLSX workbook of at most ``XLSX_MAX_ROWS`` customers, in a temporary file rewound to its start."""
+    """An XLSX workbook of at most ``XLSX_MAX_ROWS`` customers (active language), rewound to its start."""
     from openpyxl import Workbook
 
+    definitions = list(AttributeDefinition.objects.all())
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Customers"))
-    sheet.append(_headers())
-    for row in _rows(queryset, limit=XLSX_MAX_ROWS):
-        sheet.append(row)
+    sheet.append(xlsx_row(sheet, _headers(definitions)))
+    for row in _rows(queryset, definitions, for_xlsx=True, limit=XLSX_MAX_ROWS):
+        sheet.append(xlsx_row(sheet, row))
     output = tempfile.SpooledTemporaryFile(max_size=20 * 1024 * 1024)  # noqa: SIM115 - returned to the caller
     workbook.save(output)
     output.seek(0)

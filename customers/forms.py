@@ -57,7 +57,7 @@ class AttributeFieldsMixin:
         for definition in self.attribute_definitions:
             name = ATTRIBUTE_PREFIX + definition.key
             kind = AttributeDefinition.Type
-            common = {"label": definition.label, "required": False, "initial": initial.get(definition.key)}
+            common = {"label": definition.display_label, "required": False, "initial": initial.get(definition.key)}
             if definition.type == kind.NUMBER:
                 field = forms.DecimalField(**common)
             elif definition.type == kind.DATE:

@@ -61,7 +61,7 @@ def _staff_choices(request=None):
 
 
 def _attribute_choices():
-    return [(d.key, d.label) for d in AttributeDefinition.objects.all()]
+    return [(d.key, d.display_label) for d in AttributeDefinition.objects.all()]
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -331,7 +331,7 @@ def customer_attributes(*, customer: Customer) -> list[dict]:
     definitions = list(AttributeDefinition.objects.all())
     known = {d.key for d in definitions}
     values = customer.attributes or {}
-    rows = [{"key": d.key, "label": d.label, "value": values.get(d.key), "type": d.type} for d in definitions]
+    rows = [{"key": d.key, "label": d.display_label, "value": values.get(d.key), "type": d.type} for d in definitions]
     rows += [{"key": k, "label": k, "value": v, "type": "text"} for k, v in sorted(values.items()) if k not in known]
     return rows
 

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from customers.choices import CustomerKind, PreferredChannel, RecordSource, Stage, Title
@@ -196,7 +197,11 @@ class AttributeDefinition(models.Model):
         CHOICE = "choice", _("Choice")
 
     key = models.SlugField(_("key"), max_length=50, unique=True)
-    label = models.CharField(_("label"), max_length=100)
+    # One label per language of settings.LANGUAGES; ``label`` is the English one and the fallback.
+    label = models.CharField(_("label (English)"), max_length=100)
+    label_fr = models.CharField(
+        _("label (French)"), max_length=100, blank=True, help_text=_("Shown on French pages; else the English one.")
+    )
     type = models.CharField(_("type"), max_length=10, choices=Type.choices, default=Type.TEXT)
     choices = ArrayField(models.CharField(max_length=100), verbose_name=_("choices"), default=list, blank=True)
     is_required = models.BooleanField(_("required"), default=False)
@@ -208,7 +213,18 @@ class AttributeDefinition(models.Model):
         ordering = ["order", "label"]
 
     def __str__(self) -> str:
+        return self.display_label
+
+    def label_for(self, language: str | None) -> str:
+        """The label in ``language`` (``fr``, ``fr-fr``...), the English one when it has none."""
+        if (language or "").lower().startswith("fr") and self.label_fr:
+            return self.label_fr
         return self.label
+
+    @property
+    def display_label(self) -> str:
+        """The label in the active language (the page's, the export's)."""
+        return self.label_for(get_language())
 
 
 class SavedFilter(models.Model):

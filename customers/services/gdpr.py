@@ -20,9 +20,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from crm.errors import ApplicationError
+from crm.spreadsheet import csv_cell, csv_dialect
 from customers.choices import RecordSource
 from customers.models import (
     Consent,
@@ -32,7 +34,6 @@ from customers.models import (
     DuplicatePair,
     PostalAddress,
 )
-from customers.services.imports.report import spreadsheet_cell
 
 # Callables ``hook(customer=..., acting_user=...)`` run inside the erasure's transaction, for the
 # free text other apps keep about a customer (interaction summaries, messages). DESIGN.md section 3:
@@ -124,9 +125,10 @@ def customer_export_data(*, customer: Customer, acting_user=None, source: str = 
 def customer_export_zip(*, customer: Customer, acting_user=None, source: str = RecordSource.AGENT) -> bytes:
     """Return a ZIP of one CSV per table (``customers.Order.csv``...) and ``customer.json``; recorded as above.
 
-    CSV cells that a spreadsheet would run as a formula are prefixed with an apostrophe.
+    The CSV files follow ``crm.spreadsheet`` (formulas neutralised; ``;`` and a BOM for a French user).
     """
     data = _audited_export(customer=customer, acting_user=acting_user, source=source, export_format="zip")
+    dialect = csv_dialect(get_language())
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("customer.json", json.dumps(data, indent=2, ensure_ascii=False))
@@ -134,11 +136,11 @@ def customer_export_zip(*, customer: Customer, acting_user=None, source: str = R
             model = apps.get_model(label)
             header = [field.attname for field in model._meta.concrete_fields]
             text = io.StringIO()
-            writer = csv.writer(text)
+            writer = csv.writer(text, delimiter=dialect.delimiter)
             writer.writerow(header)
             for row in rows:
                 writer.writerow([_csv_value(row.get(name)) for name in header])
-            archive.writestr(f"{label}.csv", "\ufeff" + text.getvalue())  # BOM: Excel reads UTF-8
+            archive.writestr(f"{label}.csv", dialect.bom + text.getvalue())
     return buffer.getvalue()
 
 
@@ -147,7 +149,7 @@ def _csv_value(value) -> str:
         return ""
     if isinstance(value, dict | list):
         value = json.dumps(value, ensure_ascii=False)
-    return spreadsheet_cell(str(value))
+    return csv_cell(value)
 
 
 # -- Erasure -----------------------------------------------------------------------------------

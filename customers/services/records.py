@@ -170,7 +170,7 @@ def attributes_clean(values: dict | None) -> dict:
     for definition in definitions.values():
         if definition.is_required and definition.key not in cleaned:
             raise ApplicationError(
-                "required", _("“%(label)s” is required.") % {"label": definition.label},
+                "required", _("“%(label)s” is required.") % {"label": definition.display_label},
                 field=f"attributes.{definition.key}",
             )  # fmt: skip
     return cleaned
@@ -200,14 +200,14 @@ def _attribute_value(definition: AttributeDefinition, raw):
         raise ApplicationError(
             "invalid_attribute",
             _("“%(value)s” is not a valid %(type)s for “%(label)s”.")
-            % {"value": raw, "type": definition.get_type_display().lower(), "label": definition.label},
+            % {"value": raw, "type": definition.get_type_display().lower(), "label": definition.display_label},
             field=field_name,
         ) from None
     if definition.type == kind.CHOICE and str(raw) not in definition.choices:
         raise ApplicationError(
             "invalid_attribute",
             _("“%(value)s” is not one of the choices of “%(label)s”: %(choices)s.")
-            % {"value": raw, "label": definition.label, "choices": ", ".join(definition.choices)},
+            % {"value": raw, "label": definition.display_label, "choices": ", ".join(definition.choices)},
             field=field_name,
         )
     return str(raw)[:500]

@@ -13,7 +13,7 @@ from customers.services.imports.jobs import (
 )
 from customers.services.imports.mapping import mapping_for, mapping_suggest
 from customers.services.imports.reading import ImportFileError
-from customers.services.imports.report import report_csv, spreadsheet_cell
+from customers.services.imports.report import report_csv
 
 __all__ = [
     "ImportFileError",
@@ -25,5 +25,4 @@ __all__ = [
     "mapping_for",
     "mapping_suggest",
     "report_csv",
-    "spreadsheet_cell",
 ]

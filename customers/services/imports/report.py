@@ -1,33 +1,20 @@
 """The per-row report of an import: row, column, value, reason; downloadable as CSV.
 
-Spreadsheets run a cell that starts with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) as a
-formula (CSV injection, OWASP). Values are *stored* as the text they were, never evaluated; only files
-that Relais hands out neutralise them with a leading apostrophe.
+Values are *stored* as the text they were, never evaluated; the CSV goes through ``crm.spreadsheet``
+(formulas neutralised, the separator and BOM of the user's language), as every file Relais hands out.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from crm.spreadsheet import csv_dialect, csv_row
 from customers.models import ImportJob, ImportRowError
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
-
-
-def spreadsheet_cell(value: str) -> str:
-    """``value`` made safe for a spreadsheet: a formula-looking text gets a leading apostrophe.
-
-    Plain signed numbers (``-12.50``) are left alone: they are data, not formulas.
-    """
-    if value and value.startswith(FORMULA_START) and not NUMBER.match(value):
-        return "'" + value
-    return value
 
 
 def report_rows(*, job: ImportJob) -> Iterable[ImportRowError]:
@@ -35,18 +22,12 @@ def report_rows(*, job: ImportJob) -> Iterable[ImportRowError]:
 
 
 def report_csv(*, job: ImportJob) -> str:
-    """The job's rejected rows as CSV text (with a BOM so spreadsheet programs read UTF-8)."""
+    """The job's rejected rows as CSV text in the active language (its separator and BOM, its words)."""
+    dialect = csv_dialect(get_language())
     buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow([_("row"), _("column"), _("value"), _("reason")])
+    buffer.write(dialect.bom)
+    writer = csv.writer(buffer, delimiter=dialect.delimiter)
+    writer.writerow(csv_row([_("row"), _("column"), _("value"), _("reason")]))
     for error in report_rows(job=job):
-        writer.writerow(
-            [
-                error.row_number,
-                spreadsheet_cell(error.column),
-                spreadsheet_cell(error.value),
-                spreadsheet_cell(error.reason),
-            ]
-        )
+        writer.writerow(csv_row([error.row_number, error.column, error.value, error.reason]))
     return buffer.getvalue()
