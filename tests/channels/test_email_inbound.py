@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from channels.choices import CaseStatus, Direction
 from channels.models import Attachment, Case, Conversation, Interaction
 from channels.services.email_in import email_inbound_record
+from crm import roles
 from crm.errors import ApplicationError
+from crm.services import api_token_create
 from tests.channels import email_support
 from tests.channels.email_support import CORPUS, build_message, corpus, cpython_corpus
 from tests.channels_factories import QueueFactory
@@ -253,8 +256,19 @@ def test_a_mailer_daemon_bounce_without_a_report_marks_the_failed_recipient(medi
 URL = "/api/v1/channels/email/inbound/"
 
 
-def test_the_url_name_is_stable():
+def test_the_documented_url_refuses_a_caller_without_the_gateways_token(client, make_staff, media):
+    # The mail gateway is configured with the URL of docs/channels/email.md and an Integration token.
     assert reverse("api_v1_email_inbound") == URL
+    assert f"## API: `POST {URL}`" in (settings.BASE_DIR / "docs/channels/email.md").read_text()
+    raw = build_message(message_id="<api-0@example.fr>")
+
+    anonymous = client.post(URL, data=raw, content_type="message/rfc822")
+    assert anonymous.status_code == 401 and anonymous.json()["error"]["status"] == 401
+    agent = make_staff(roles.AGENT, username="agent.mail")
+    _token, key = api_token_create(user=agent, name="Mine", acting_user=agent)
+    refused = client.post(URL, data=raw, content_type="message/rfc822", HTTP_AUTHORIZATION=f"Token {key}")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "permission_denied"
+    assert not Interaction.objects.exists() and not Case.objects.exists()
 
 
 def test_the_api_stores_a_raw_message_posted_as_message_rfc822(client, integration_token, media):

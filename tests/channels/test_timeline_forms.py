@@ -148,6 +148,18 @@ def test_only_roles_that_record_contacts_may_log_them(client, marketer, make_sta
 
 
 def test_nothing_is_logged_on_a_merged_away_customer(client, agent):
-    tombstone = CustomerFactory(merged_into=CustomerFactory())
+    survivor = CustomerFactory()
+    tombstone = CustomerFactory(merged_into=survivor)
     client.force_login(agent)
-    assert client.get(f"/channels/customers/{tombstone.pk}/notes/new/").status_code == 404
+    note = {"text": "Rappeler lundi", "channel": "phone"}
+
+    for path in ("calls/log/", "visits/new/", "notes/new/"):
+        page = client.get(f"/channels/customers/{tombstone.pk}/{path}")
+        assert page.status_code == 404 and "Page not found" in page.content.decode(), path
+    refused = client.post(f"/channels/customers/{tombstone.pk}/notes/new/", note)
+    assert refused.status_code == 404
+    assert not Interaction.objects.exists()
+
+    # The same note on the customer it became is logged there: the refusal is about the merge.
+    assert client.post(f"/channels/customers/{survivor.pk}/notes/new/", note).status_code == 302
+    assert list(Interaction.objects.values_list("customer", "summary")) == [(survivor.pk, "Rappeler lundi")]

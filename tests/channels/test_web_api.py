@@ -48,8 +48,18 @@ def site():
     return site
 
 
-def test_the_url_is_the_documented_one():
+def test_events_sent_where_track_js_and_the_docs_send_them_are_stored(client, site):
+    # A site owner pastes the snippet of docs/channels/web.md; track.js posts to its default endpoint.
     assert reverse("api_v1_channels_events") == URL
+    assert f'new URL("{URL}", me.src)' in (settings.BASE_DIR / "static/relais/track.js").read_text()
+    assert f"## API: `POST {URL}`" in (settings.BASE_DIR / "docs/channels/web.md").read_text()
+
+    response = post(client, {"events": [event(), event(type="product_view", product_sku="SKU-1")]}, key=site.key,
+                    origin="https://shop.example.com")  # fmt: skip
+
+    assert response.status_code == 200, response.content
+    assert response.json()["accepted"] == 2 and response.json()["rejected"] == []
+    assert sorted(WebEvent.objects.filter(site=site).values_list("event_type", flat=True)) == ["page_view", "product_view"]
 
 
 def test_it_stores_the_good_events_and_rejects_the_bad_one_with_its_index(client, site):

@@ -22,10 +22,15 @@ def schema(client):
     return response.json()
 
 
-def test_it_uses_the_relais_schema_class():
-    assert settings.REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] == "crm.api.schema.AutoSchema", (
-        "Register the schema class: REST_FRAMEWORK['DEFAULT_SCHEMA_CLASS'] = 'crm.api.schema.AutoSchema'"
-    )
+def test_it_tells_a_client_how_to_authenticate_and_when_to_retry(schema):
+    # What an integrator reads in the docs: the token header, and the error answers of each operation.
+    scheme = schema["components"]["securitySchemes"]["tokenAuth"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
+    assert "Authorization: Token <key>" in scheme["description"]
+    me = schema["paths"]["/api/v1/me/"]["get"]
+    assert {"tokenAuth": []} in me["security"]
+    assert "Retry-After" in me["responses"]["429"]["description"]
+    assert "`fields` names each invalid field" in me["responses"]["400"]["description"]
 
 
 def test_it_serves_a_valid_openapi_schema(schema):
