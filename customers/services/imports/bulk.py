@@ -12,6 +12,7 @@ predicts the import exactly.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Callable, Iterable
@@ -33,7 +34,7 @@ from customers.services.identity import (
     identity_within_batch,
     reason_label,
 )
-from customers.services.identity.batch import DUPLICATE, MAX_GROUP, SAME_CUSTOMER
+from customers.services.identity.batch import DUPLICATE, MAX_GROUP, SAME_CUSTOMER, WRITE
 from customers.services.identity.rule import Decision
 from customers.services.imports.bulk_sql import WRITES
 from customers.services.imports.validation import customer_row_parse
@@ -89,6 +90,7 @@ def _recipient(row: dict) -> str:
     return " ".join(part for part in parts if part)[:38]
 
 
+@functools.lru_cache(maxsize=262_144)  # names and streets repeat: a file has far fewer distinct ones than rows
 def _folded(text: str) -> str:
     return " ".join(fold(text).split())
 
@@ -114,15 +116,18 @@ def _staging_tuple(number: int, row: dict, values: dict, evidence: Evidence, dec
     if row["has_address"]:
         line6 = afnor_locality_line(postcode=row["postcode"], city=row["city"], country=row["country"])
     review = decision.review_ids
-    first_reasons = next((a.reasons for a in decision.assessments if a.known.id in review), decision.reasons)
+    first_reasons = decision.reasons
+    if review:
+        first_reasons = next((a.reasons for a in decision.assessments if a.known.id in review), first_reasons)
+    consents = row["consents"]
     return (
         number, row["external_id"], row["title"], row["given_name"], row["family_name"], row["company_name"],
         row["birth_date"], row["email"], (values.get("email") or "")[:254], row["phone"],
         (values.get("phone") or "")[:254], row["phone_kind"], _recipient(row) if row["has_address"] else "",
         row["line2"], row["line3"], row["line4"], row["line5"], line6, row["postcode"], row["city"][:100],
         row["country"], row["has_address"], row["language"], row["stage"], row["stage_given"], ",".join(row["tags"]),
-        row["notes"], ";".join(":".join(c) for c in row["consents"]),
-        " ".join(p for p in (evidence.given_name, evidence.family_name, evidence.company_name) if p),
+        row["notes"], ";".join(map(":".join, consents)) if consents else "",
+        " ".join(filter(None, (evidence.given_name, evidence.family_name, evidence.company_name))),
         evidence.street, decision.outcome, decision.customer_id if decision.outcome == Outcome.MATCH else None,
         review or None, first_reasons or None,
     )  # fmt: skip
@@ -207,7 +212,7 @@ def _within_file(cursor, *, source: str, report: Report) -> int:
     involved = sorted({n for pair in pairs for n in pair})
     cursor.execute(PAIR_ROWS, [involved])
     columns = [c.name for c in cursor.description]
-    rows, keys = [], {}
+    rows, keys, by_number = [], {}, {}
     for values in cursor.fetchall():
         r = dict(zip(columns, values, strict=True))
         evidence = Evidence(
@@ -217,7 +222,9 @@ def _within_file(cursor, *, source: str, report: Report) -> int:
             company_name=_folded(r["company_name"]), birth_date=r["birth_date"], postcode=r["postcode"],
             street=r["street"],
         )  # fmt: skip
-        rows.append((r["row_number"], evidence, Decision(outcome=r["outcome"], customer_id=r["customer_id"])))
+        decision = Decision(outcome=r["outcome"], customer_id=r["customer_id"])
+        by_number[r["row_number"]] = decision
+        rows.append((r["row_number"], evidence, decision))
         keys[r["row_number"]] = {"email": r["email"], "phone": r["phone"], "external_id": r["external_id"],
                                  "family_name": r["family_name"] or r["company_name"]}  # fmt: skip
     result = identity_within_batch(rows, pairs=pairs)
@@ -233,6 +240,14 @@ def _within_file(cursor, *, source: str, report: Report) -> int:
         report(row.number, column, keys[row.number].get(column, ""), reason, level=Level.DUPLICATE)
     if dropped:
         cursor.execute("DELETE FROM import_staging WHERE row_number = ANY(%s)", [[row.number for row in dropped]])
+    apart = [row.number for row in result.rows if row.action == WRITE and row.decision.outcome == Outcome.NEW
+             and by_number[row.number].outcome == Outcome.MATCH]  # fmt: skip
+    if apart:
+        cursor.execute(
+            "UPDATE import_staging SET outcome = %s, customer_id = NULL, review_ids = NULL, review_reasons = NULL "
+            "WHERE row_number = ANY(%s)",
+            [Outcome.NEW, apart],
+        )
     if result.review_pairs:
         with cursor.cursor.copy("COPY import_review (row_a, row_b, reasons) FROM STDIN") as copy:
             for a, b, reasons in result.review_pairs:

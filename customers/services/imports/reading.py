@@ -85,9 +85,9 @@ def _csv_rows(reader, *, encoding: str) -> Iterator[tuple[int, list[str]]]:
     try:
         for cells in reader:
             number += 1
-            if not any(cell.strip() for cell in cells):
-                continue
-            yield number, [cell.strip() for cell in cells]
+            stripped = [cell.strip() for cell in cells]
+            if any(stripped):
+                yield number, stripped
     except UnicodeDecodeError:
         raise ImportFileError(
             _(

@@ -238,6 +238,8 @@ def customer_row_parse(values: dict[str, str]) -> tuple[dict, RowErrors]:
 
 
 def _without_control_characters(values: dict[str, str], errors: RowErrors) -> dict[str, str]:
+    if not CONTROL_CHARACTERS.search("".join(values.values())):
+        return values  # nearly every row: one search instead of one per cell
     clean = {}
     for name, value in values.items():
         if value and CONTROL_CHARACTERS.search(value):
@@ -288,6 +290,7 @@ def _address_cells(values: dict[str, str], row: dict, errors: RowErrors) -> None
 FRENCH_POSTCODE_SHAPE = re.compile(r"^\d{5}$")
 
 
+@functools.cache
 def consent_fields() -> dict[str, tuple[str, str]]:
     """``{import field: (channel, purpose)}`` of the consent columns an import can carry."""
     return {
@@ -303,6 +306,8 @@ def consent_fields() -> dict[str, tuple[str, str]]:
 def _consent_cells(values: dict[str, str], errors: RowErrors) -> list[tuple[str, str, str]]:
     """``[(channel, purpose, granted|withdrawn)]`` from oui/non, yes/no, 1/0, true/false, x cells."""
     consents = []
+    if values.keys().isdisjoint(consent_fields()):
+        return consents
     for name, (channel, purpose) in consent_fields().items():
         raw = (values.get(name) or "").strip()
         if not raw:
