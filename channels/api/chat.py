@@ -105,7 +105,11 @@ class WidgetApi(APIView):
 
 class ChatStartInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
-    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+    email = serializers.EmailField(
+        required=False, allow_blank=True, max_length=254,
+        help_text=_lazy("What the visitor says their email is: shown to agents as claimed, not verified; it never "
+                        "links the chat to a customer by itself."),
+    )  # fmt: skip
     message = serializers.CharField(max_length=chat_services.MESSAGE_MAX_LENGTH, trim_whitespace=True)
     visitor_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     url = serializers.CharField(required=False, allow_blank=True, max_length=1000)
@@ -240,7 +244,6 @@ class ChatStreamApi(WidgetApi):
 class CallbackInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     phone = serializers.CharField(max_length=40)
-    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
     preferred_from = DateTimeField()
     preferred_to = DateTimeField()
     reason = serializers.CharField(max_length=255)

@@ -84,15 +84,15 @@ def callback_request(
     reason: str,
     site: Site | None = None,
     visitor_id: str = "",
-    email: str = "",
     customer=None,
     conversation=None,
 ) -> CallbackRequest:
     """Record a "call me back" request in the default queue and announce it on the console.
 
     The phone is normalised to E.164 (``ApplicationError`` on ``phone`` when it is not a number); the
-    slot is checked by ``slot_check``. A given email exactly matching one customer identifies them
-    (and stitches the visitor's browser to them).
+    slot is checked by ``slot_check``. A ``customer`` given by the caller (an agent, the signed-in portal)
+    is linked and the visitor's browser stitched to them; what a visitor types in the widget links
+    nobody (a typed email or number is a claim, not proof of who they are).
     """
     from customers.normalise import phone_normalise
 
@@ -106,10 +106,6 @@ def callback_request(
         error.field = "phone"
         raise
     slot_check(preferred_from=preferred_from, preferred_to=preferred_to)
-    if customer is None and email.strip():
-        from channels.services.chat import _identify_by_email
-
-        customer = _identify_by_email(email)
     with transaction.atomic():
         callback = CallbackRequest.objects.create(
             customer=customer,

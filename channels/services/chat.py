@@ -88,14 +88,47 @@ def _clean_text(text: str, *, field: str) -> str:
     return text
 
 
-def _identify_by_email(email: str):
-    """The customer with exactly this email address, or None (a chat never guesses by name)."""
+def _email_check(email: str) -> str:
+    """The visitor's email as typed (trimmed); ``ApplicationError`` on ``email`` when it cannot be one."""
+    from customers.normalise import email_normalise
+
+    email = (email or "").strip()
+    if email:
+        try:
+            email_normalise(email)
+        except ApplicationError as error:
+            error.field = "email"
+            raise
+    return email
+
+
+def email_claimed_customer(email: str):
+    """The live customer whose email is exactly ``email`` (email evidence only, never a guess by name),
+    else None, also for an email that cannot be one.
+
+    A SUGGESTION for an agent, never an identification: anybody can type anybody's email into a
+    widget or a web form, so what this returns is "claimed, not verified" until the agent, who can ask
+    the visitor, links the contact to the customer (``chat_customer_link``).
+    """
     from customers.services.identity import identity_resolve
 
-    result = identity_resolve(email=email)
+    if not email:
+        return None
+    try:
+        result = identity_resolve(email=email)
+    except ApplicationError:
+        return None
     if result.match is not None and "email" in result.reasons:
         return result.match
     return None
+
+
+def chat_claimed_customer(*, conversation: Conversation):
+    """The customer the visitor's typed email names (see ``email_claimed_customer``), while the chat is
+    not linked to a customer; None otherwise. Shown to agents as "claimed, not verified"."""
+    if conversation.customer_id is not None:
+        return None
+    return email_claimed_customer(conversation.visitor_email)
 
 
 def _visitor_stitch(site: Site, visitor_id: str, customer, via: str) -> None:
@@ -120,23 +153,24 @@ class ChatStarted:
 def chat_start(
     *, site: Site, name: str, message: str, visitor_id: str = "", email: str = "", url: str = ""
 ) -> ChatStarted:
-    """Open a chat (status waiting, in the default queue) with the visitor's first line.
+    """Open a chat (status waiting, in the default queue, no customer) with the visitor's first line.
 
-    A given email that exactly matches one customer identifies the visitor: the conversation carries
-    the customer and the visitor's web history is stitched to them. Returns the conversation and the
-    token the widget must send with every later call. Publishes ``chat_new`` to the console after commit.
+    A given email is kept as the visitor's claim (``visitor_email``) and never identifies them: nothing
+    is written to a customer's record, and the visitor's browser is not linked to anyone, until an
+    agent links the chat (``chat_customer_link``); the chat page suggests the customer the email names
+    as "claimed, not verified" (``chat_claimed_customer``). Returns the conversation and the token the
+    widget must send with every later call. Publishes ``chat_new`` to the console after commit.
     """
     name = (name or "").strip()
     if not name:
         raise ApplicationError("required", _("Tell us your name."), field="name")
     message = _clean_text(message, field="message")
-    email = (email or "").strip()
-    customer = _identify_by_email(email) if email else None  # raises on an email that cannot be one
+    email = _email_check(email)  # kept as the visitor's claim; only an agent links the chat to a customer
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     with transaction.atomic():
         conversation = Conversation.objects.create(
-            customer=customer,
+            customer=None,
             kind=ConversationKind.CHAT,
             status=ConversationStatus.WAITING,
             subject=text_summary(message, length=120),
@@ -150,17 +184,16 @@ def chat_start(
             last_message_at=now,
         )
         line = ChatMessage.objects.create(
-            conversation=conversation, customer=customer, author=ChatAuthor.VISITOR, body=message, created_at=now
+            conversation=conversation, customer=None, author=ChatAuthor.VISITOR, body=message, created_at=now
         )
         if url:
             ChatMessage.objects.create(
                 conversation=conversation,
-                customer=customer,
+                customer=None,
                 author=ChatAuthor.SYSTEM,
                 body=_("Visitor is on %(url)s") % {"url": url[:500]},
                 created_at=now,
             )
-        _visitor_stitch(site, conversation.visitor_id, customer, "chat")
         transaction.on_commit(lambda: _announce(conversation, "chat_new", line))
     return ChatStarted(conversation=conversation, token=token)
 

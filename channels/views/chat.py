@@ -73,6 +73,7 @@ def _chat_context(request: HttpRequest, conversation) -> dict:
         else []
     )
     may_change = chat_may_change(user=user, conversation=conversation)
+    may_see_customers = user.has_perm("customers.view_customer")
     return {
         "conversation": conversation,
         "lines": lines,
@@ -82,7 +83,11 @@ def _chat_context(request: HttpRequest, conversation) -> dict:
         "may_answer": conversation.status != ConversationStatus.CLOSED
         and (conversation.assignee_id == user.pk or user.has_perm("channels.supervise_queues")),
         "may_open_case": user.has_perm("channels.add_case") and not conversation.case_id and may_change,
-        "may_link": user.has_perm("customers.view_customer") and conversation.customer_id is None and may_change,
+        "may_link": may_see_customers and conversation.customer_id is None and may_change,
+        # Who the visitor's typed email names: a suggestion, "claimed, not verified", never a link.
+        "claimed_customer": chat_services.chat_claimed_customer(conversation=conversation)
+        if may_see_customers
+        else None,
         "case_categories": CaseCategory.choices,
         "pending_callbacks": pending_callbacks,
         "authors": ChatAuthor,

@@ -47,16 +47,15 @@
   };
   var t = TEXT[lang] || TEXT.en;
 
-  // The visitor id shared with track.js (same keys), so the agent sees this browser's pages.
   function storageGet(store, key) { try { return store.getItem(key); } catch (e) { return null; } }
   function storageSet(store, key, value) { try { store.setItem(key, value); } catch (e) { /* private mode */ } }
-  function randomId() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return "v" + Date.now().toString(36) + Math.random().toString(36).slice(2);
+  // The visitor id is track.js's, so the agent sees the pages this browser visited: asked when the
+  // visitor writes (track.js may load after the widget), empty when track.js is not on the page or may
+  // not track (no consent, Do Not Track). The widget never makes up an id of its own.
+  function visitorId() {
+    var tracker = window.relais;
+    return (tracker && typeof tracker.visitorId === "function" && tracker.visitorId()) || "";
   }
-  var visitorId = storageGet(localStorage, "relais_visitor_id");
-  if (!visitorId) { visitorId = randomId(); storageSet(localStorage, "relais_visitor_id", visitorId); }
-  if (!storageGet(sessionStorage, "relais_session_id")) storageSet(sessionStorage, "relais_session_id", randomId());
 
   var STATE_KEY = "relais_chat:" + siteKey;
   var state = null; // {id, token}
@@ -257,7 +256,7 @@
       event.preventDefault();
       start.disabled = true;
       api("POST", "/chats/", {
-        name: name.value, email: email.value, message: message.value, visitor_id: visitorId, url: location.href
+        name: name.value, email: email.value, message: message.value, visitor_id: visitorId(), url: location.href
       }).then(function (data) {
         state = { id: data.id, token: data.token };
         saveState();
@@ -304,7 +303,7 @@
       var start = new Date(day.value + "T" + from.value), end = new Date(day.value + "T" + to.value);
       submit.disabled = true;
       api("POST", "/callbacks/", {
-        name: name.value, phone: phone.value, reason: reason.value, visitor_id: visitorId,
+        name: name.value, phone: phone.value, reason: reason.value, visitor_id: visitorId(),
         preferred_from: start.toISOString(), preferred_to: end.toISOString()
       }).then(function () {
         callbackBody.replaceChildren(el("p", { class: "note", "data-relais": "cb-done",

@@ -63,11 +63,14 @@ def test_it_runs_a_whole_chat_and_records_one_interaction(client, site, agent, d
     assert body["status"] == "waiting"
     assert body["messages"][0]["body"] == "Bonjour, ma commande n'est pas arrivée"
     conversation = Conversation.objects.get(pk=chat_id)
-    assert conversation.customer == customer  # exact email match identifies the visitor
+    assert conversation.customer is None  # a typed email is a claim: only the agent links (test_chat_claims)
+    assert chat_services.chat_claimed_customer(conversation=conversation) == customer
     assert conversation.token_hash and token not in conversation.token_hash
     assert conversation.site == site and conversation.visitor_id == "v-123"
 
     conversation = chat_services.chat_take(conversation=conversation, agent=agent)
+    # The agent checked who they are talking to, then links the chat to the customer the email named.
+    conversation = chat_services.chat_customer_link(conversation=conversation, customer=customer, acting_user=agent)
     chat_services.chat_agent_reply(conversation=conversation, agent=agent, body="Je regarde tout de suite.")
     response = post(client, f"{base(site)}/chats/{chat_id}/messages/", {"body": "Merci !"}, token=token)
     assert response.status_code == 201

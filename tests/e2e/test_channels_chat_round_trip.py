@@ -17,9 +17,10 @@ from playwright.sync_api import expect
 
 from channels import realtime
 from channels.demo_web import demo_site_ensure
-from channels.models import Conversation
+from channels.models import Conversation, WebEvent
 from tests.channels_factories import QueueFactory
 from tests.customers_factories import ProductFactory
+from tests.e2e.test_channels_web import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -125,6 +126,11 @@ def test_a_visitor_and_an_agent_chat_both_ways_and_the_pushed_pages_reach_the_vi
         widget.locator("[data-relais=start]").click()
         expect(widget.locator("[data-relais=line-visitor]")).to_have_text("YouIs the blue lamp in stock?")
 
+        # The widget gives track.js's visitor id, so the agent sees the pages this browser visited.
+        visitor_id = visitor.evaluate("window.relais.visitorId()")
+        assert Conversation.objects.get().visitor_id == visitor_id and len(visitor_id) == 24
+        wait_for(lambda: WebEvent.objects.filter(visitor_id=visitor_id, event_type="page_view").exists())
+
         # The agent: the chat appears in the queue by itself, is taken, the visitor's line is there.
         row = console.get_by_test_id("waiting-chat")
         expect(row).to_contain_text("Chloé")
@@ -133,6 +139,7 @@ def test_a_visitor_and_an_agent_chat_both_ways_and_the_pushed_pages_reach_the_vi
         expect(console.get_by_test_id("chat-line-visitor")).to_contain_text("Is the blue lamp in stock?")
         expect(console.locator(LIVE_STREAM)).to_have_count(1)
         assert console.locator("[sse-connect]").count() == 1
+        expect(console.get_by_test_id("visitor-pages")).to_contain_text("Demo shop")
         conversation = Conversation.objects.get()
         assert set(streams[1:]) == {f"{live_server.url}/channels/chats/{conversation.pk}/stream/"}
         realtime.publish(
