@@ -106,8 +106,8 @@ class _Stream:
 )
 def channels_chat(run: Run) -> None:
     """The widget API through the production server (gunicorn + 2 uvicorn workers), one keep-alive
-    connection with the site's Origin: 200 chats started (each with a known customer's email, so the
-    visitor is identified by exact email), one visitor line each; then, for 50 of them, the widget's SSE
+    connection with the site's Origin: 200 chats started (each with a known customer's email, a claim
+    that links nobody), one visitor line each; then, for 50 of them, the widget's SSE
     stream is open while an agent (in-process service, as the console view calls it) takes the chat and
     answers: the time from the service call to the line arriving on the stream. In-process: ending a chat
     (transcript -> one interaction on the timeline)."""
@@ -144,8 +144,8 @@ def channels_chat(run: Run) -> None:
                 if status != 201:
                     run.problem(f"post answered {status}: {content[:300]!r}")
                     return
-            identified = Conversation.objects.filter(site=site, customer__isnull=False).count()
-            run.note(f"{identified} of {len(chats)} chats identified by exact email at start")
+            linked = Conversation.objects.filter(site=site, customer__isnull=False).count()
+            run.note(f"{linked} of {len(chats)} chats linked to a customer at start (a typed email is a claim)")
 
             for chat_id, token in chats[:STREAMED]:
                 started = time.perf_counter()
