@@ -19,7 +19,7 @@ from channels import realtime
 from channels.demo_web import demo_site_ensure
 from channels.models import Conversation, WebEvent
 from tests.channels_factories import QueueFactory
-from tests.customers_factories import ProductFactory
+from tests.customers_factories import CustomerFactory, EmailFactory, ProductFactory
 from tests.e2e.test_channels_web import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -100,6 +100,7 @@ def test_a_visitor_and_an_agent_chat_both_ways_and_the_pushed_pages_reach_the_vi
     demo_site_ensure()
     QueueFactory(is_default=True)
     ProductFactory(sku="LAMP-1", name="Lampe bleue")
+    EmailFactory(value="chloe.martin@example.com", customer=CustomerFactory(given_name="Chloé", family_name="Martin"))
     width = viewport["width"]
     shop = f"{live_server.url}/channels/web/demo/"
     visitor_context = browser.new_context(viewport=viewport, locale="en-GB")
@@ -122,6 +123,7 @@ def test_a_visitor_and_an_agent_chat_both_ways_and_the_pushed_pages_reach_the_vi
         widget.locator("[data-relais=open]").click()
         assert_one_form_shown(widget, visitor, chat=True)
         widget.locator("[data-relais=name]").fill("Chloé")
+        widget.locator("[data-relais=email]").fill("chloe.martin@example.com")  # a claim, not proof
         widget.locator("[data-relais=message]").fill("Is the blue lamp in stock?")
         widget.locator("[data-relais=start]").click()
         expect(widget.locator("[data-relais=line-visitor]")).to_have_text("YouIs the blue lamp in stock?")
@@ -140,6 +142,11 @@ def test_a_visitor_and_an_agent_chat_both_ways_and_the_pushed_pages_reach_the_vi
         expect(console.locator(LIVE_STREAM)).to_have_count(1)
         assert console.locator("[sse-connect]").count() == 1
         expect(console.get_by_test_id("visitor-pages")).to_contain_text("Demo shop")
+        # The typed email names a customer: suggested to the agent, not linked.
+        expect(console.get_by_test_id("chat-claim")).to_contain_text("claimed, not verified")
+        expect(console.get_by_test_id("chat-claim")).to_contain_text("Chloé Martin")
+        expect(console.get_by_test_id("chat-customer-link")).to_have_count(0)
+        assert Conversation.objects.get().customer_id is None
         conversation = Conversation.objects.get()
         assert set(streams[1:]) == {f"{live_server.url}/channels/chats/{conversation.pk}/stream/"}
         realtime.publish(
