@@ -73,7 +73,6 @@ def _chat_context(request: HttpRequest, conversation) -> dict:
         else []
     )
     may_change = chat_may_change(user=user, conversation=conversation)
-    may_see_customers = user.has_perm("customers.view_customer")
     return {
         "conversation": conversation,
         "lines": lines,
@@ -83,11 +82,7 @@ def _chat_context(request: HttpRequest, conversation) -> dict:
         "may_answer": conversation.status != ConversationStatus.CLOSED
         and (conversation.assignee_id == user.pk or user.has_perm("channels.supervise_queues")),
         "may_open_case": user.has_perm("channels.add_case") and not conversation.case_id and may_change,
-        "may_link": may_see_customers and conversation.customer_id is None and may_change,
-        # Who the visitor's typed email names: a suggestion, "claimed, not verified", never a link.
-        "claimed_customer": chat_services.chat_claimed_customer(conversation=conversation)
-        if may_see_customers
-        else None,
+        "may_link": user.has_perm("customers.view_customer") and conversation.customer_id is None and may_change,
         "case_categories": CaseCategory.choices,
         "pending_callbacks": pending_callbacks,
         "authors": ChatAuthor,
@@ -97,7 +92,12 @@ def _chat_context(request: HttpRequest, conversation) -> dict:
 @staff_view(permission=CONSOLE)
 def chat_detail(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = chat_get_for_user(user=request.user, pk=pk)
-    return render(request, "channels/chat/detail.html", {**_chat_context(request, conversation), **ONE_STREAM})
+    context = _chat_context(request, conversation)
+    # Who the visitor's typed email names: a suggestion, "claimed, not verified", never a link (the
+    # full page only: the transcript and composer partials that reload on every line do not show it).
+    if request.user.has_perm("customers.view_customer"):
+        context["claimed_customer"] = chat_services.chat_claimed_customer(conversation=conversation)
+    return render(request, "channels/chat/detail.html", {**context, **ONE_STREAM})
 
 
 @staff_view(permission=CONSOLE)
