@@ -73,6 +73,20 @@ DEFAULT_JOBS = [
         description="Turns finished web sessions of known visitors into one timeline entry each, every 10 minutes.",
         queue="analytics",
     ),
+    Job(
+        name="Campaign outbox sweeper",
+        task="campaigns.outbox_sweep_task",
+        crontab={"minute": "*"},
+        description="Starts scheduled campaigns, takes back the messages of dead dispatch workers (expired "
+        "leases), checks interrupted handovers and wakes campaigns with due messages, every minute.",
+    ),
+    Job(
+        name="Refresh dynamic segments",
+        task="campaigns.segment_refresh_due_task",
+        crontab={"minute": "*/15"},
+        description="Queues a refresh of every dynamic segment older than SEGMENT_REFRESH_MINUTES, every 15 minutes.",
+        queue="segments",
+    ),
 ]
 
 
