@@ -36,6 +36,7 @@ from customers.normalise import looks_like_phone, phone_normalise
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
+ACCOUNT_NUMBER_LENGTH = len("C-0000000")
 UNKNOWN = "unknown"
 
 # sort parameter -> ordering columns; "id" always ends the key so it is unique (keyset pagination).
@@ -112,8 +113,13 @@ class CustomerFilter(django_filters.FilterSet):
                 e164 = None
             if e164:
                 ids = ContactPoint.objects.filter(kind__in=[ContactKind.PHONE, ContactKind.MOBILE], value=e164)
-                return queryset.filter(Q(pk__in=ids.values("customer_id")) | Q(account_number__iendswith=text))
-        condition = Q(account_number__iexact=text)
+                matches = Q(pk__in=ids.values("customer_id"))
+                if len(text) <= ACCOUNT_NUMBER_LENGTH:  # the tail of an account number, as typed ("0004323")
+                    matches |= Q(account_number__iendswith=text)
+                return queryset.filter(matches)
+        # Account numbers are generated upper-case ("C-0004323"): an equality the unique index answers, so
+        # PostgreSQL can OR it with the trigram index on search_name (an iexact, upper(...) = ..., cannot).
+        condition = Q(account_number=text.upper())
         words = Q()
         for word in text.split():
             words &= Q(search_name__contains=_fold_for_like(word))
