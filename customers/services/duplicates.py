@@ -167,6 +167,25 @@ def duplicates_find(*, customer_ids: list[int] | None = None) -> int:
     return created
 
 
+REVIEW_SCORE = 0.5  # what the identity rule's "possible duplicate" is worth in the review queue
+
+
+def duplicate_pairs_add(pairs: list[tuple[int, int, list[str]]]) -> None:
+    """Record ``(customer, customer, reasons)`` pairs the identity rule flagged for review.
+
+    The import writes the same rows set-based (``REVIEW_PAIRS``); a pair already known in any status
+    is left as it is, so a dismissed pair stays dismissed.
+    """
+    rows = {(min(a, b), max(a, b)): reasons for a, b, reasons in pairs if a != b}
+    DuplicatePair.objects.bulk_create(
+        [
+            DuplicatePair(customer_low_id=low, customer_high_id=high, score=REVIEW_SCORE, reasons=list(reasons))
+            for (low, high), reasons in sorted(rows.items())
+        ],
+        ignore_conflicts=True,
+    )
+
+
 @transaction.atomic
 def duplicate_dismiss(*, pair: DuplicatePair, acting_user) -> DuplicatePair:
     """Mark a pending pair "not a duplicate"; the finder never proposes it again.

@@ -1,4 +1,4 @@
-"""Upserts of customers: identity through ``CustomerExternalId``, writes through ``customers.services.records``."""
+"""Upserts of customers: identity by the one identity rule, writes through ``customers.services.records``."""
 
 from __future__ import annotations
 
@@ -21,8 +21,11 @@ from customers.services.backoffice._common import (
     _single,
     bulk_limit_check,
 )
+from customers.services.duplicates import duplicate_pairs_add
+from customers.services.identity import Evidence, Outcome, evidence_build, identity_resolve_many
+from customers.services.identity.batch import DUPLICATE, WRITE, BatchRow, identity_within_batch
 
-# --- customers (identity through CustomerExternalId; writes through customers.services.records) -----------
+# --- customers (identity by customers.services.identity; writes through customers.services.records) ------
 
 
 def _same_identity(customer: Customer, name: str, value) -> bool:
@@ -86,79 +89,140 @@ def _customer_update_existing(*, customer: Customer, data: dict, acting_user, so
     return UPDATED if changed else UNCHANGED
 
 
-def _customer_upsert_one(*, index: int, data: dict, acting_user, source: str) -> UpsertResult:
-    system, value = data["source"], data["external_id"]
-    holder = CustomerExternalId.objects.filter(source=system, value=value).select_related("customer").first()
-    if holder is None:
-        values = {name: data[name] for name in CUSTOMER_IDENTITY_FIELDS if name in data}
-        extra = dict(data.get("external_ids") or {})
-        extra[system] = value
-        customer = records.customer_create(
-            data=records.CustomerInput(
-                **values,
-                emails=list(data.get("emails") or []),
-                phones=list(data.get("phones") or []),
-                addresses=list(data.get("addresses") or []),
-                external_ids=extra,
-            ),
-            acting_user=acting_user,
-            source=source,
-        )
-        return UpsertResult(index=index, status=CREATED, id=customer.pk)
-    customer = holder.customer
-    if customer.merged_into_id is not None:
-        from customers.access import customer_survivor
+def customer_evidence(data: dict) -> Evidence:
+    """The identity evidence of one upsert record: the same fields an import row gives the rule.
 
-        customer = customer_survivor(customer)
+    Its first email, first phone and first address stand for the import's email, phone and address
+    columns. Raises ``ApplicationError`` naming the field (``emails.0``, ``phones.0``) of a bad value.
+    """
+    emails, phones, addresses = data.get("emails") or [], data.get("phones") or [], data.get("addresses") or []
+    address = addresses[0] if addresses else None
+    try:
+        return evidence_build(
+            email=emails[0] if emails else None,
+            phone=phones[0] if phones else None,
+            external_id=(data["source"], data["external_id"]),
+            given_name=data.get("given_name"),
+            family_name=data.get("family_name"),
+            company_name=data.get("company_name"),
+            birth_date=data.get("birth_date"),
+            postcode=address.postcode if address else None,
+            street=address.line4 if address else None,
+        )
+    except ApplicationError as error:
+        error.field = {"email": "emails.0", "phone": "phones.0"}.get(error.field or "", error.field)
+        raise
+
+
+def _customer_create(*, data: dict, acting_user, source: str) -> Customer:
+    values = {name: data[name] for name in CUSTOMER_IDENTITY_FIELDS if name in data}
+    extra = dict(data.get("external_ids") or {})
+    extra[data["source"]] = data["external_id"]
+    return records.customer_create(
+        data=records.CustomerInput(
+            **values,
+            emails=list(data.get("emails") or []),
+            phones=list(data.get("phones") or []),
+            addresses=list(data.get("addresses") or []),
+            external_ids=extra,
+        ),
+        acting_user=acting_user,
+        source=source,
+    )
+
+
+def _customer_write(*, row: BatchRow, data: dict, acting_user, source: str) -> UpsertResult:
+    decision = row.decision
+    if decision.outcome != Outcome.MATCH:
+        customer = _customer_create(data=data, acting_user=acting_user, source=source)
+        return UpsertResult(index=row.number, status=CREATED, id=customer.pk)
+    customer = Customer.objects.get(pk=decision.customer_id)
     status = _customer_update_existing(customer=customer, data=data, acting_user=acting_user, source=source)
-    return UpsertResult(index=index, status=status, id=customer.pk)
+    held = CustomerExternalId.objects.filter(customer=customer, source=data["source"], value=data["external_id"])
+    if not held.exists():
+        # Matched by another identifier: from now on the source's id finds this customer directly.
+        records.external_id_set(customer=customer, source=data["source"], value=data["external_id"])
+        status = UPDATED
+    return UpsertResult(index=row.number, status=status, id=customer.pk)
+
+
+def _duplicate_result(row: BatchRow) -> UpsertResult:
+    if row.action == DUPLICATE:
+        message = _("The same person as record %(index)d of this request; only that record is written.")
+    else:
+        message = _("The same customer as record %(index)d of this request; only that record is written.")
+    field = "external_id" if "same_external_id" in row.reasons else "non_field_errors"
+    return UpsertResult(
+        index=row.number,
+        status=ERROR,
+        errors=_error(field, "duplicate_in_request", message % {"index": row.of_row}),
+    )
 
 
 @transaction.atomic
 def customer_bulk_upsert(
     *, records: list[dict], acting_user=None, source: str = RecordSource.API
 ) -> list[UpsertResult]:
-    """Create or update customers found by ``source`` + ``external_id`` (``CustomerExternalId``).
+    """Create or update customers by the identity rule, the same decisions the import makes.
 
-    A new customer goes through ``records.customer_create``; a known one gets the identity fields the
-    record carries (``records.customer_update``) and the emails, phones and addresses it lacks (none
-    is removed). A customer merged away is updated through its survivor. Each record runs in its own
-    savepoint, through the same services as every other entry point (history included), so this is the
-    one bulk path that writes record by record.
+    Every record is weighed against the database as it was before the request
+    (``identity_resolve_many``: the source's external id first, then email, phone, name with birth
+    date or postcode, a conflicting identifier vetoing a name match) and against the other records
+    (``identity_within_batch``): a record that is the same person as an earlier one is refused as
+    ``duplicate_in_request``, whatever their order. A ``match`` updates that customer (the identity
+    fields the record carries, the emails, phones, addresses and the external id it lacks; none is
+    removed); ``new`` creates one; ``possible_duplicate`` creates one and records a pair for review.
+    Each record runs in its own savepoint through the record services (history included).
     """
     bulk_limit_check(len(records))
-    results = []
-    seen: set[tuple[str, str]] = set()
+    results: dict[int, UpsertResult] = {}
+    rows = []
     for index, data in enumerate(records):
-        key = (data["source"], data["external_id"])
-        if key in seen:
-            results.append(
-                UpsertResult(
-                    index=index,
-                    status=ERROR,
-                    errors=_error(
-                        "external_id",
-                        "duplicate_in_request",
-                        _("This external id appears earlier in the same request."),
-                    ),
-                )
-            )
+        try:
+            evidence = customer_evidence(data)
+        except ApplicationError as error:
+            results[index] = UpsertResult(index=index, status=ERROR, errors=_application_errors(error))
             continue
-        seen.add(key)
+        rows.append((index, evidence))
+    decisions = identity_resolve_many([evidence for _index, evidence in rows])
+    batch = identity_within_batch(
+        [(index, evidence, decision) for (index, evidence), decision in zip(rows, decisions, strict=True)]
+    )
+    for row in batch.rows:
+        if row.action != WRITE:
+            results[row.number] = _duplicate_result(row)
+            continue
         try:
             with transaction.atomic():
-                results.append(_customer_upsert_one(index=index, data=data, acting_user=acting_user, source=source))
-        except ApplicationError as error:
-            results.append(UpsertResult(index=index, status=ERROR, errors=_application_errors(error)))
-        except DatabaseError as error:
-            results.append(
-                UpsertResult(
-                    index=index,
-                    status=ERROR,
-                    errors=_error("non_field_errors", "database_error", str(error).strip()[:300]),
+                results[row.number] = _customer_write(
+                    row=row, data=records[row.number], acting_user=acting_user, source=source
                 )
+        except ApplicationError as error:
+            results[row.number] = UpsertResult(index=row.number, status=ERROR, errors=_application_errors(error))
+        except DatabaseError as error:
+            results[row.number] = UpsertResult(
+                index=row.number,
+                status=ERROR,
+                errors=_error("non_field_errors", "database_error", str(error).strip()[:300]),
             )
-    return results
+    created = {index: result.id for index, result in results.items() if result.status == CREATED}
+    pairs = [
+        (created[row.number], other, row.decision.reasons or _first_reasons(row))
+        for row in batch.rows
+        if row.number in created and row.decision.outcome == Outcome.POSSIBLE_DUPLICATE
+        for other in row.decision.review_ids
+    ]
+    pairs += [
+        (created[a], created[b], reasons) for a, b, reasons in batch.review_pairs if a in created and b in created
+    ]
+    if pairs:
+        duplicate_pairs_add(pairs)
+    return [results[index] for index in range(len(records))]
+
+
+def _first_reasons(row: BatchRow) -> list[str]:
+    review = row.decision.review_ids
+    return next((a.reasons for a in row.decision.assessments if a.known.id in review), [])
 
 
 def customer_upsert(*, data: dict, acting_user=None, source: str = RecordSource.API) -> UpsertResult:

@@ -139,8 +139,14 @@ def identity_within_batch(
             by_target.setdefault(row.decision.customer_id, []).append(row)
     for members in by_target.values():
         members.sort(key=lambda m: m.number)
+        writer = members[0]
         for other in members[1:]:
-            other.action, other.of_row = SAME_CUSTOMER, members[0].number
+            if _ids_disagree(writer.evidence, other.evidence):
+                # Once the first row is written the customer holds its id, which vetoes this row (as
+                # the next import of the same file would find): it is another person, written apart.
+                other.decision = Decision(outcome=Outcome.NEW, reasons=["other_external_id"])
+                continue
+            other.action, other.of_row = SAME_CUSTOMER, writer.number
     written = {number for number, row in by_number.items() if row.action == WRITE}
     review: dict[tuple[int, int], list[str]] = {}
     for a, b, reasons in flags:
@@ -151,6 +157,14 @@ def identity_within_batch(
         rows=sorted(by_number.values(), key=lambda r: r.number),
         review_pairs=[(a, b, reasons) for (a, b), reasons in sorted(review.items())],
     )
+
+
+def _ids_disagree(first: Evidence, second: Evidence) -> bool:
+    """Both rows carry an id of the same source, and the ids differ: the source says two people."""
+    return bool(
+        first.external_id and second.external_id and first.external_id[0] == second.external_id[0]
+        and first.external_id != second.external_id
+    )  # fmt: skip
 
 
 def _writer(by_number: dict[int, BatchRow], number: int) -> int:
