@@ -110,7 +110,7 @@ def customers_import(run: Run) -> None:
             run.problem(f"the import ended {job.status}: {job.failure}")
         run.note(f"{rows / elapsed:,.0f} rows/s (target 25,000 rows/s); job: {job.created_rows:,} created, "
                  f"{job.updated_rows:,} updated, {job.error_rows:,} rejected")  # fmt: skip
-        top = sorted(seen, key=lambda s: -s[0])[:5]
+        top = sorted(seen, key=lambda s: -s[0])[:8]
         sql_seconds = sum(s for s, _q, _p in seen)
         run.note(f"{len(seen):,} SQL statements, {sql_seconds:.1f} s of the {elapsed:.1f} s in SQL (the rest: "
                  "reading, validating and normalising rows in Python, COPY streaming); slowest: "

@@ -39,7 +39,12 @@ from customers.services.identity.rule import Decision
 from customers.services.imports.bulk_sql import WRITES
 from customers.services.imports.validation import customer_row_parse
 
-CHUNK_ROWS = 10_000
+# Rows decided by the identity rule in one look-up: each look-up hash-joins the staged rows with the
+# contact points, birth dates and name/postcode keys of the whole database (about 1 s whatever the
+# chunk's size at 1M customers: 1.1 s for 10,000 rows, 3.7 s for 50,000), so chunks are large;
+# progress is still committed every PROGRESS_ROWS rows.
+CHUNK_ROWS = 100_000
+PROGRESS_ROWS = 10_000
 STAGING_COLUMNS = [
     "row_number", "external_id", "title", "given_name", "family_name", "company_name", "birth_date", "email",
     "email_raw", "phone", "phone_raw", "phone_kind", "line1", "line2", "line3", "line4", "line5", "line6",
@@ -156,6 +161,8 @@ def _stage(rows: Iterable[tuple[int, dict]], *, source: str, report: Report, pro
     read = 0
     for number, values in rows:
         read += 1
+        if read % PROGRESS_ROWS == 0:
+            progress(read)
         row, errors = customer_row_parse(values)
         for name, value, reason in errors.warnings:
             report(number, name, value, reason, level=Level.WARNING)
@@ -167,7 +174,6 @@ def _stage(rows: Iterable[tuple[int, dict]], *, source: str, report: Report, pro
         if len(chunk) >= CHUNK_ROWS:
             _decide_and_copy(chunk, source=source)
             chunk = []
-            progress(read)
     if chunk:
         _decide_and_copy(chunk, source=source)
     progress(read)
@@ -258,6 +264,10 @@ def _within_file(cursor, *, source: str, report: Report) -> int:
 # The customer update trigger has pghistory's change condition, so it is ignored the pgtrigger way;
 # the insert history triggers are skipped through HISTORY_WRITTEN_SETTING (a WHEN condition).
 HISTORY_TRIGGERS = ["customers.Customer:update_update"]
+# The GIN indexes of the customers (name trigrams, tags, attributes) take new entries into their pending
+# list; with the default 4 MB list the inserting statement merges it into the index every few thousand
+# rows. For the import's transaction the list may grow larger, and is merged in fewer, larger passes.
+GIN_PENDING_LIST_KB = 262_144
 
 
 def _ignored_triggers() -> str:
@@ -288,8 +298,9 @@ def _write(cursor, *, job: ImportJob) -> None:
     # The per-row history triggers would upsert the same context row once per row (quadratic in one
     # transaction); each statement writes its history rows itself, set-based, instead.
     cursor.execute(
-        "SELECT set_config('pgtrigger.ignore', %s, true), set_config(%s, 'on', true)",
-        [_ignored_triggers(), HISTORY_WRITTEN_SETTING],
+        "SELECT set_config('pgtrigger.ignore', %s, true), set_config(%s, 'on', true), "
+        "set_config('gin_pending_list_limit', %s, true)",
+        [_ignored_triggers(), HISTORY_WRITTEN_SETTING, str(GIN_PENDING_LIST_KB)],
     )
     for statement in WRITES:
         cursor.execute(statement, params)
