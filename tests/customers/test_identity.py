@@ -224,3 +224,48 @@ def test_name_and_postcode_follow_renames_moves_and_removed_addresses():
 
     address_remove(address=marie.addresses.get())
     assert at_postcode("Marie", "Garnier", "69003") == []
+
+
+def _file(*rows):
+    """Rows of one file decided against the database, then settled against each other (as an import does)."""
+    from customers.services.identity import evidence_build, identity_resolve_many, identity_within_batch
+
+    evidence = [evidence_build(**row) for row in rows]
+    decisions = identity_resolve_many(evidence)
+    settled = identity_within_batch(
+        [(n, e, d) for n, (e, d) in enumerate(zip(evidence, decisions, strict=True), start=1)]
+    )
+    return decisions, {row.number: row for row in settled.rows}, settled.review_pairs
+
+
+def test_a_row_in_doubt_between_two_namesakes_is_not_settled_by_another_row_of_the_file():
+    """Found by the identity benchmark: a mother and her daughter of one name at one address."""
+    mother = make("Aurélie", "Petit", emails=["aurelie.petit@free.fr"], postcode="29040",
+                  birth_date=datetime.date(1962, 4, 1))  # fmt: skip
+    daughter = make("Aurélie", "Petit", postcode="29040", birth_date=datetime.date(1991, 9, 12))
+    lines = {"postcode": "29040", "street": "3 rue des Lilas"}  # where make() puts them both
+
+    decisions, rows, pairs = _file(
+        dict(email="aurelie.petit@free.fr", given_name="Aurélie", family_name="Petit", **lines),
+        dict(given_name="Aurelie", family_name="PETIT", **lines),  # which of the two?
+    )
+
+    assert decisions[0].outcome == "match" and decisions[0].customer_id == mother.pk
+    assert decisions[1].outcome == "possible_duplicate" and set(decisions[1].review_ids) == {mother.pk, daughter.pk}
+    assert rows[2].action == "write"  # created, not written into the mother
+    assert [(a, b) for a, b, _reasons in pairs] == [(1, 2)]
+
+
+def test_a_row_with_few_identifiers_does_not_chain_a_father_and_his_son_into_one_record():
+    """Found by the identity benchmark: same name, same address, other birth dates, and a row with neither."""
+    home = {"given_name": "Jean", "family_name": "Martin", "postcode": "75011", "street": "3 rue des Lilas"}
+
+    _decisions, rows, pairs = _file(
+        dict(birth_date=datetime.date(1950, 3, 2), **home),
+        dict(**home),
+        dict(birth_date=datetime.date(1990, 7, 14), **home),
+    )
+
+    assert rows[3].action == "write"  # the son is not the father
+    assert rows[2].action == "duplicate" and rows[2].of_row == 1
+    assert (2, 3) in {(a, b) for a, b, _reasons in pairs} or (1, 3) in {(a, b) for a, b, _reasons in pairs}

@@ -4,8 +4,15 @@ Every row is first decided against the database as it was before the batch (``id
 then rows that share an identifier or a blocking key are weighed pairwise with ``rule.assess``, each
 row seen as a ``Known`` person. Rows that the rule says are one person are one write (the first of
 them; the others are reported as its duplicates), rows that reach the same existing customer are one
-write too, and rows that only look alike are written apart with a duplicate pair for review. Nothing
-depends on the order of the rows but which row number a duplicate is reported against.
+write too, and rows that only look alike are written apart with a duplicate pair for review.
+
+Two rows are one person only if nothing in the group speaks against it: a row with few identifiers
+(a name and a street) must not chain a father and his son of the same name into one record, so two
+groups are joined only when no row of one has a vetoing conflict (another birth date, id or name)
+with a row of the other. And a row the database left in doubt (a possible duplicate: the same name
+at the same address as two customers, say) is not settled into an existing customer by another row
+of the file; it is written apart with a pair to review. Nothing depends on the order of the rows
+but which row number a duplicate is reported against.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from customers.services.identity.lookup import known_from_evidence
-from customers.services.identity.rule import Decision, Evidence, Outcome, assess
+from customers.services.identity.rule import CONTACT_VETOES, Decision, Evidence, Outcome, assess
 
 WRITE, DUPLICATE, SAME_CUSTOMER = "write", "duplicate", "same_customer"
 # A key shared by more rows than this is a placeholder ("noemail@...", "0000000000"), not one person.
@@ -86,6 +93,14 @@ def pair_verdict(first: Evidence, second: Evidence) -> tuple[str, list[str]]:
     return "none", forward.reasons
 
 
+def pair_vetoed(first: Evidence, second: Evidence) -> bool:
+    """Whether the rule says two rows are two people: not a match, and another birth date, id or name."""
+    forward = assess(second, known_from_evidence(0, first))
+    if not set(forward.conflicts) & CONTACT_VETOES:
+        return False
+    return pair_verdict(first, second)[0] != "match"
+
+
 def identity_within_batch(
     rows: Sequence[tuple[int, Evidence, Decision]], *, pairs: Iterable[tuple[int, int]] | None = None
 ) -> BatchResult:
@@ -98,34 +113,21 @@ def identity_within_batch(
                  for number, evidence, decision in rows}  # fmt: skip
     if pairs is None:
         pairs = pairs_sharing_a_key([(number, row.evidence) for number, row in by_number.items()])
-    parent = {number: number for number in by_number}
-
-    def root(number: int) -> int:
-        while parent[number] != number:
-            parent[number] = parent[parent[number]]
-            number = parent[number]
-        return number
-
-    flags: list[tuple[int, int, list[str]]] = []
+    verdicts = [(a, b, *pair_verdict(by_number[a].evidence, by_number[b].evidence)) for a, b in sorted(pairs)]
     why: dict[int, list[str]] = {}
-    for a, b in sorted(pairs):
-        verdict, reasons = pair_verdict(by_number[a].evidence, by_number[b].evidence)
+    for a, b, verdict, reasons in verdicts:
         if verdict == "match":
             why.setdefault(b, reasons)
             why.setdefault(a, reasons)
-            ra, rb = root(a), root(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-        elif verdict == "flag":
-            flags.append((a, b, reasons))
-    groups: dict[int, list[BatchRow]] = {}
-    for number, row in by_number.items():
-        groups.setdefault(root(number), []).append(row)
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        targets = {m.decision.customer_id for m in members if m.decision.outcome == Outcome.MATCH}
-        if len(targets) > 1:
+    groups, flags = _groups(by_number, verdicts, set())
+    # A row the database left in doubt (a possible duplicate) is not settled into an existing customer
+    # because another row of the file matched one: it keeps its own decision, with a pair to review.
+    doubtful = {m.number for members in groups if len(_targets(members)) == 1 for m in members
+                if m.decision.outcome == Outcome.POSSIBLE_DUPLICATE}  # fmt: skip
+    if doubtful:
+        groups, flags = _groups(by_number, verdicts, doubtful)
+    for members in groups:
+        if len(members) < 2 or len(_targets(members)) > 1:
             continue  # the rows reach different existing customers: each keeps its own decision
         members.sort(key=lambda m: (m.decision.outcome != Outcome.MATCH, m.number))
         first = members[0]
@@ -165,6 +167,47 @@ def _ids_disagree(first: Evidence, second: Evidence) -> bool:
         first.external_id and second.external_id and first.external_id[0] == second.external_id[0]
         and first.external_id != second.external_id
     )  # fmt: skip
+
+
+def _targets(members: list[BatchRow]) -> set[int]:
+    return {m.decision.customer_id for m in members if m.decision.outcome == Outcome.MATCH}
+
+
+def _groups(
+    by_number: dict[int, BatchRow], verdicts: list[tuple[int, int, str, list[str]]], left_out: set[int]
+) -> tuple[list[list[BatchRow]], list[tuple[int, int, list[str]]]]:
+    """The rows that are one person (union of matching pairs), and the pairs to review.
+
+    Two groups are joined only when no row of one has a vetoing conflict with a row of the other (a
+    row with few identifiers must not chain two people); such a pair, and a match of a row in
+    ``left_out``, is a pair to review instead.
+    """
+    parent = {number: number for number in by_number}
+    members_of = {number: [number] for number in by_number}
+
+    def root(number: int) -> int:
+        while parent[number] != number:
+            parent[number] = parent[parent[number]]
+            number = parent[number]
+        return number
+
+    flags: list[tuple[int, int, list[str]]] = []
+    for a, b, verdict, reasons in verdicts:
+        if verdict == "flag" or (verdict == "match" and (a in left_out or b in left_out)):
+            flags.append((a, b, reasons))
+        if verdict != "match" or a in left_out or b in left_out:
+            continue
+        ra, rb = root(a), root(b)
+        if ra == rb:
+            continue
+        if any(pair_vetoed(by_number[x].evidence, by_number[y].evidence)
+               for x in members_of[ra] for y in members_of[rb]):  # fmt: skip
+            flags.append((a, b, reasons))
+            continue
+        low, high = min(ra, rb), max(ra, rb)
+        parent[high] = low
+        members_of[low] += members_of.pop(high)
+    return [[by_number[n] for n in numbers] for numbers in members_of.values()], flags
 
 
 def _writer(by_number: dict[int, BatchRow], number: int) -> int:

@@ -45,6 +45,10 @@ class Outcome(models.TextChoices):
     POSSIBLE_DUPLICATE = "possible_duplicate", _("New customer, possible duplicate to review")
 
 
+# What vetoes even a match by email or phone: another id in the same source, another account number,
+# another birth date, another name (a relative sharing the mailbox or the line).
+CONTACT_VETOES = frozenset({"other_external_id", "other_account_number", "other_birth_date", "different_name"})
+
 # Tiers of a match, strongest first; a weaker tier never overrides a stronger one.
 TIER_EXTERNAL_ID, TIER_ACCOUNT, TIER_CONTACT, TIER_NAME_BIRTH_DATE, TIER_NAME_ADDRESS = 1, 2, 3, 4, 5
 
@@ -248,7 +252,7 @@ def _verdict(supports: set[str], conflicts: set[str], names: str) -> tuple[int |
             return None, True
         return TIER_ACCOUNT, False
     if supports & {"email", "phone"}:
-        vetoes = conflicts & {"other_external_id", "other_account_number", "other_birth_date", "different_name"}
+        vetoes = conflicts & CONTACT_VETOES
         if not vetoes:
             return TIER_CONTACT, False
         # Another name behind the same mailbox or line is a relative, not a duplicate; the same name with
