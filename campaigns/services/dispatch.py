@@ -403,9 +403,13 @@ def outbox_sweep(*, limit: int = 2000) -> dict:
     for campaign in Campaign.objects.filter(status=CampaignStatus.SCHEDULED, scheduled_at__lte=now):
         campaign_start(campaign=campaign, acting_user=None)
         started += 1
-    released = Message.objects.filter(status=MessageStatus.CLAIMED, lease_expires_at__lt=now).update(
-        status=MessageStatus.PLANNED, claimed_by="", lease_expires_at=None, reserved_at=None
-    )
+    expired = Message.objects.filter(status=MessageStatus.CLAIMED, lease_expires_at__lt=now)
+    # A message whose worker died on it again and again (a poison message) stops being retried.
+    expired.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=MessageStatus.FAILED, failed_at=now, claimed_by="", lease_expires_at=None, reserved_at=None,
+        error=f"Claimed {MAX_ATTEMPTS} times without being handed over: not tried again.",
+    )  # fmt: skip
+    released = expired.update(status=MessageStatus.PLANNED, claimed_by="", lease_expires_at=None, reserved_at=None)
     checked = _sweep_handovers(now=now, limit=limit)
     completed = 0
     for campaign_id in Campaign.objects.filter(status=CampaignStatus.RUNNING).values_list("pk", flat=True):

@@ -28,7 +28,7 @@ from channels.choices import Direction, InteractionChannel, InteractionKind
 from channels.services.interactions import interaction_build, interactions_record_many
 from crm.errors import ApplicationError
 from customers.choices import ConsentSource, ConsentStatus
-from customers.models import ContactPoint
+from customers.models import ContactPoint, Customer
 from customers.services.records import consent_record, contact_point_mark_undeliverable
 
 SALT_OPEN, SALT_CLICK, SALT_UNSUBSCRIBE = "relais.campaigns.open", "relais.campaigns.click", "relais.campaigns.unsub"
@@ -189,7 +189,10 @@ def message_unsubscribe(*, token: str, ip_address: str | None = None, user_agent
         return message
     proof = (f"Unsubscribe link of campaign message {message.pk} (Message-ID {message.message_id}, campaign "
              f"“{message.campaign.name}”){' by RFC 8058 one-click POST' if one_click else ''}.")  # fmt: skip
-    consent_record(customer=message.customer, channel=message.channel, purpose=message.purpose,
+    customer = message.customer
+    while customer.merged_into_id:  # merged since the message went: the survivor holds the ledger
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    consent_record(customer=customer, channel=message.channel, purpose=message.purpose,
                    status=ConsentStatus.WITHDRAWN, source=ConsentSource.UNSUBSCRIBE_LINK, proof_text=proof,
                    ip_address=ip_address, user_agent=user_agent)  # fmt: skip
     _event(message, TrackingKind.UNSUBSCRIBE, detail={"one_click": one_click})

@@ -6,6 +6,7 @@ Every URL is signed (``campaigns.services.tracking``); a forged or altered one i
 from __future__ import annotations
 
 import base64
+import contextlib
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -60,7 +61,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     with translation.override(message.language or message.customer.language):
         if request.method == "POST":
             one_click = request.POST.get("List-Unsubscribe") == "One-Click"
-            message_unsubscribe(token=token, ip_address=request.META.get("REMOTE_ADDR"),
-                                user_agent=request.headers.get("User-Agent", ""), one_click=one_click)  # fmt: skip
+            # An anonymised record refuses ledger entries: nothing is sent to it any more anyway.
+            with contextlib.suppress(ApplicationError):
+                message_unsubscribe(token=token, ip_address=request.META.get("REMOTE_ADDR"),
+                                    user_agent=request.headers.get("User-Agent", ""), one_click=one_click)  # fmt: skip
             return render(request, "campaigns/tracking/unsubscribe.html", {"message": message, "done": True})
         return render(request, "campaigns/tracking/unsubscribe.html", {"message": message, "done": False})

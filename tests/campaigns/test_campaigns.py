@@ -117,3 +117,19 @@ def test_only_a_draft_is_edited_and_a_template_of_another_channel_is_refused(mar
     assert error.value.code == "not_draft"
     camp.refresh_from_db()
     assert camp.name == "Renamed"
+
+
+def test_the_sweeper_releases_expired_claims_and_gives_up_on_a_message_workers_keep_dying_on(marketer):
+    open_policy()
+    segment, customers = audience(2)
+    camp = campaign(segment, email_template(), user=marketer)
+    campaign_launch(campaign=camp, acting_user=marketer)
+    expired = timezone.now() - datetime.timedelta(seconds=1)
+    Message.objects.filter(campaign=camp).update(status="claimed", claimed_by="dead-worker", lease_expires_at=expired)
+    Message.objects.filter(campaign=camp, customer=customers[1]).update(attempts=5)
+
+    report = outbox_sweep()
+
+    assert report["released"] == 1 and report["wake"] == [camp.pk]
+    statuses = dict(Message.objects.filter(campaign=camp).values_list("customer_id", "status"))
+    assert statuses == {customers[0].pk: "planned", customers[1].pk: "failed"}

@@ -145,3 +145,16 @@ def test_a_hard_bounce_marks_the_address_and_a_complaint_suppresses_it(marketer,
     counts = campaign_launch(campaign=campaign(message.campaign.segments.get(), email_template(name="Next"),
                                                user=marketer, name="Next"), acting_user=marketer)  # fmt: skip
     assert counts["skipped"] == {"undeliverable": 1, "suppressed": 1}
+
+
+@pytest.mark.django_db
+def test_unsubscribing_after_a_merge_withdraws_the_consent_of_the_surviving_record(marketer, smtp_sink, client):
+    message = sent_message(marketer, n=2)
+    survivor = Message.objects.filter(campaign=message.campaign).exclude(pk=message.pk).get().customer
+    type(survivor).objects.filter(pk=message.customer_id).update(merged_into=survivor)
+
+    response = client.post(path_of(unsubscribe_url(message)), {"List-Unsubscribe": "One-Click"})
+
+    assert response.status_code == 200
+    latest = Consent.objects.filter(customer=survivor, channel="email").order_by("-occurred_at", "-id").first()
+    assert latest.status == "withdrawn" and message.message_id in latest.proof_text
