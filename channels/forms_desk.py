@@ -7,7 +7,14 @@ from django.utils.translation import gettext_lazy as _
 
 from channels.choices import CaseCategory, CasePriority, CaseStatus, InteractionChannel
 from channels.models import Queue
-from channels.selectors_desk import desk_assignees
+from channels.pickers import SearchPickerWidget
+from channels.selectors_desk import desk_assignees, staff_labels
+
+
+def staff_picker(**attrs) -> SearchPickerWidget:
+    """The staff search picker (``channels:staff_picker_hx``) instead of a select of every staff member."""
+    return SearchPickerWidget(search_url_name="channels:staff_picker_hx", labels=staff_labels,
+                              placeholder=_("Type a name (empty: nobody)"), attrs=attrs)  # fmt: skip
 
 
 class AssigneeChoiceField(forms.ModelChoiceField):
@@ -39,7 +46,8 @@ class CaseStatusForm(forms.Form):
 
 
 class CaseAssignForm(forms.Form):
-    assignee = AssigneeChoiceField(label=_("Assignee"), queryset=None, required=False, empty_label=_("Nobody"))
+    assignee = AssigneeChoiceField(label=_("Assignee"), queryset=None, required=False, empty_label=_("Nobody"),
+                                   widget=staff_picker())  # fmt: skip
     queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.none(), required=False,
                                    empty_label=_("No queue"))  # fmt: skip
 
@@ -47,8 +55,8 @@ class CaseAssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = desk_assignees()
         self.fields["queue"].queryset = Queue.objects.filter(is_active=True)
-        for field in self.fields.values():
-            field.widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["assignee"].widget.attrs["class"] = "form-control form-control-sm"
+        self.fields["queue"].widget.attrs["class"] = "form-select form-select-sm"
 
 
 class CaseClassifyForm(forms.Form):

@@ -98,12 +98,11 @@ def case_list_queryset(*, filters: CaseFilters, user) -> QuerySet[Case]:
     if filters.customer:
         cases = cases.filter(customer_id=filters.customer)
     if filters.q:
+        # Case numbers are generated in capitals ("CS-0000042"): an exact match on the upper-cased
+        # query uses the number index; the subject search uses the trigram index on UPPER(subject).
         query = filters.q
-        cases = (
-            cases.filter(Q(number__iexact=query) | Q(subject__icontains=query))
-            if len(query) > 2
-            else cases.filter(number__iexact=query)
-        )
+        number = Q(number=query.upper())
+        cases = cases.filter(number | Q(subject__icontains=query)) if len(query) > 2 else cases.filter(number)
     return cases
 
 
@@ -231,6 +230,24 @@ def desk_assignees() -> QuerySet:
     )
 
 
+def staff_search(q: str, *, limit: int) -> list:
+    """Assignable staff whose first name, last name or username contains every word of ``q`` (at
+    most ``limit`` + 1 rows: the extra one says "more match")."""
+    people = desk_assignees()
+    for word in (q or "").split()[:4]:
+        people = people.filter(
+            Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(username__icontains=word)
+        )
+    return list(people.only("id", "username", "first_name", "last_name", "email")[: limit + 1])
+
+
+def staff_labels(values) -> dict[str, str]:
+    """``{id: name}`` of the staff ids given (the names a picker shows for its current value)."""
+    ids = [int(value) for value in values if str(value).isdigit()]
+    users = get_user_model().objects.filter(pk__in=ids).only("id", "username", "first_name", "last_name")
+    return {str(user.pk): user.get_full_name() or user.username for user in users}
+
+
 # -- the supervisor's view ------------------------------------------------------------------
 
 
@@ -239,32 +256,52 @@ def _paris_day_end(now: datetime.datetime) -> datetime.datetime:
     return datetime.datetime.combine(local.date() + datetime.timedelta(days=1), datetime.time(0, 0), tzinfo=PARIS)
 
 
+def _open_cases() -> QuerySet[Case]:
+    # Every supervisor figure reads open cases only, through the partial indexes on them.
+    return Case.objects.filter(status__in=OPEN_CASE_STATUSES)
+
+
 def supervisor_queues(*, now: datetime.datetime | None = None) -> list[Queue]:
-    """Per active queue, in one query: open, unassigned, due today, breached (both kinds), oldest waiting."""
+    """Per active queue: open, unassigned, due today, breached (both kinds), oldest waiting.
+
+    Two queries: the active queues, and the open cases grouped by queue (an index-only scan of the
+    partial index ``case_open_load``; closed cases are never read).
+    """
     now = now or timezone.now()
-    is_open = Q(cases__status__in=OPEN_CASE_STATUSES)
-    return list(
-        Queue.objects.filter(is_active=True)
+    unassigned = Q(assignee__isnull=True)
+    figures = {
+        row.pop("queue_id"): row
+        for row in _open_cases()
+        .filter(queue__isnull=False)
+        .values("queue_id")
         .annotate(
-            open_count=Count("cases", filter=is_open),
-            unassigned_count=Count("cases", filter=is_open & Q(cases__assignee__isnull=True)),
-            due_today_count=Count("cases", filter=is_open & Q(cases__resolution_due_at__lt=_paris_day_end(now))),
-            first_response_breached_count=Count("cases", filter=is_open & Q(cases__first_response_breached=True)),
-            resolution_breached_count=Count("cases", filter=is_open & Q(cases__resolution_breached=True)),
-            oldest_waiting_at=Min("cases__created_at", filter=is_open & Q(cases__assignee__isnull=True)),
+            open_count=Count("queue"),
+            unassigned_count=Count("queue", filter=unassigned),
+            due_today_count=Count("queue", filter=Q(resolution_due_at__lt=_paris_day_end(now))),
+            first_response_breached_count=Count("queue", filter=Q(first_response_breached=True)),
+            resolution_breached_count=Count("queue", filter=Q(resolution_breached=True)),
+            oldest_waiting_at=Min("created_at", filter=unassigned),
         )
-        .order_by("name")
-    )
+        .order_by()
+    }
+    empty = {"open_count": 0, "unassigned_count": 0, "due_today_count": 0, "first_response_breached_count": 0,
+             "resolution_breached_count": 0, "oldest_waiting_at": None}  # fmt: skip
+    queues = list(Queue.objects.filter(is_active=True).order_by("name"))
+    for queue in queues:
+        for name, value in figures.get(queue.pk, empty).items():
+            setattr(queue, name, value)
+    return queues
 
 
 def supervisor_agents() -> list[dict]:
     """Per agent holding open cases, in one query: open cases, breached ones, next resolution due."""
     return list(
-        Case.objects.filter(status__in=OPEN_CASE_STATUSES, assignee__isnull=False)
+        _open_cases()
+        .filter(assignee__isnull=False)
         .values("assignee_id", "assignee__username", "assignee__first_name", "assignee__last_name")
         .annotate(
-            open_count=Count("id"),
-            breached_count=Count("id", filter=Q(first_response_breached=True) | Q(resolution_breached=True)),
+            open_count=Count("assignee"),
+            breached_count=Count("assignee", filter=Q(first_response_breached=True) | Q(resolution_breached=True)),
             next_due_at=Min("resolution_due_at"),
         )
         .order_by("-breached_count", "-open_count", "assignee__username")
@@ -274,7 +311,7 @@ def supervisor_agents() -> list[dict]:
 def supervisor_attention(*, limit: int = 50) -> list[Case]:
     """Open cases needing a supervisor: breached or unassigned, the most overdue first."""
     return list(
-        Case.objects.filter(status__in=OPEN_CASE_STATUSES)
+        _open_cases()
         .filter(Q(assignee__isnull=True) | Q(first_response_breached=True) | Q(resolution_breached=True))
         .select_related("customer", "queue", "assignee")
         .order_by("resolution_due_at", "created_at")[:limit]

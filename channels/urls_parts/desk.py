@@ -18,6 +18,7 @@ urlpatterns = [
     path("desk/queues/<int:pk>/take-next/", desk.queue_take_next, name="queue_take_next"),
     path("desk/availability/", desk.availability_set, name="availability"),
     path("desk/supervisor/", desk.supervisor, name="supervisor"),
+    path("desk/staff-picker/", desk.staff_picker_hx, name="staff_picker_hx"),
     path("my-work/", desk.my_work_view, name="my_work"),
     path("desk/follow-ups/<int:pk>/done/", desk.follow_up_done, name="follow_up_done"),
     path("survey/<str:token>/", surveys.survey_answer_view, name="survey_answer"),

@@ -15,8 +15,16 @@ from django.views.decorators.http import require_POST
 
 from channels.access import case_get_for_user, follow_up_get_for_user
 from channels.choices import CaseCategory, CasePriority, CaseStatus
-from channels.forms_desk import CaseAssignForm, CaseClassifyForm, CaseCreateForm, CaseNoteForm, CaseStatusForm
+from channels.forms_desk import (
+    CaseAssignForm,
+    CaseClassifyForm,
+    CaseCreateForm,
+    CaseNoteForm,
+    CaseStatusForm,
+    staff_picker,
+)
 from channels.models import Case, Queue, QueueMember, SatisfactionSurvey
+from channels.pickers import PICKER_RESULTS
 from channels.selectors_desk import (
     CaseFilters,
     case_list_queryset,
@@ -26,6 +34,7 @@ from channels.selectors_desk import (
     desk_assignees,
     my_work,
     reply_links,
+    staff_search,
     supervisor_agents,
     supervisor_attention,
     supervisor_queues,
@@ -276,8 +285,28 @@ def supervisor(request: HttpRequest) -> HttpResponse:
     context = {"queues": supervisor_queues(), "agents": supervisor_agents(), "now": timezone.now()}
     if getattr(request, "htmx", False):
         return render(request, "channels/desk/supervisor.html#live", context)
-    context.update(attention=supervisor_attention(), assignees=desk_assignees())
+    attention = supervisor_attention()
+    # One staff search picker per row (no list of every staff member): the current names are known.
+    names = {str(c.assignee_id): c.assignee.get_full_name() or c.assignee.username for c in attention if c.assignee}
+    picker = staff_picker(**{"class": "form-control form-control-sm"})
+    picker.labels = lambda values: {value: names.get(value, value) for value in values}
+    for case in attention:
+        attrs = {"id": f"assignee-{case.pk}", "aria_label": _("Assignee")}
+        case.assignee_picker = picker.render("assignee", case.assignee_id, attrs=attrs)
+    context["attention"] = attention
     return render(request, "channels/desk/supervisor.html", context)
+
+
+@staff_view(permission="channels.change_case")
+def staff_picker_hx(request: HttpRequest) -> HttpResponse:
+    """The staff picker's options: assignable staff matching ``q`` (at most 20), and "Nobody"."""
+    q = (request.GET.get("q") or "").strip()[:100]
+    people = staff_search(q, limit=PICKER_RESULTS)
+    items = [{"value": person.pk, "label": person.get_full_name() or person.username, "detail": person.username}
+             for person in people[:PICKER_RESULTS]]  # fmt: skip
+    context = {"items": items, "more": len(people) > PICKER_RESULTS, "q": q, "prefix": "staff-option",
+               "label": _("Staff"), "empty_label": _("Nobody")}  # fmt: skip
+    return render(request, "channels/pickers/options.html", context)
 
 
 @staff_view(permission="channels.use_console")

@@ -18,6 +18,7 @@ ROWS: dict = {
     "channels:queue_take_next": ("post", {"pk": 999999}, NOT_FOUND_FOR_CHANGERS),
     "channels:availability": ("post", {}, row(LOGIN, 403, 302, 302, 403, 302)),
     "channels:supervisor": ("get", {}, row(LOGIN, 403, 403, 200, 403, 200)),
+    "channels:staff_picker_hx": ("get", {}, row(LOGIN, 403, 200, 200, 403, 200)),
     "channels:my_work": ("get", {}, row(LOGIN, 403, 200, 200, 403, 200)),
     "channels:follow_up_done": ("post", {"pk": 999999}, NOT_FOUND_FOR_CHANGERS),
     "channels:survey_answer": ("get", {"token": "guessed-token"}, row(404, 404, 404, 404, 404, 404)),
