@@ -48,16 +48,16 @@ SLA_POLICIES = [  # category, first response, resolution (business minutes)
 TEMPLATES = [  # channel, name, language, subject, body
     ("email", "Accusé de réception", "fr", "Votre demande {{ case.number }}",
      "Bonjour {{ customer.display_name }},\n\nNous avons bien reçu votre demande et revenons vers vous sous "
-     "48 heures ouvrées.\n\nCordialement,\n{{ agent.get_full_name }}"),
+     "48 heures ouvrées.\n\nCordialement,\n{{ agent.name }}"),
     ("email", "Accusé de réception", "en", "Your request {{ case.number }}",
      "Hello {{ customer.display_name }},\n\nWe have received your request and will answer within two working "
-     "days.\n\nKind regards,\n{{ agent.get_full_name }}"),
+     "days.\n\nKind regards,\n{{ agent.name }}"),
     ("email", "Demande résolue", "fr", "Votre demande {{ case.number }} est résolue",
      "Bonjour {{ customer.display_name }},\n\nVotre demande est résolue. Répondez à ce message si ce n'est pas "
-     "le cas.\n\nCordialement,\n{{ agent.get_full_name }}"),
+     "le cas.\n\nCordialement,\n{{ agent.name }}"),
     ("email", "Demande résolue", "en", "Your request {{ case.number }} is resolved",
      "Hello {{ customer.display_name }},\n\nYour request is resolved. Reply to this message if it is not.\n\n"
-     "Kind regards,\n{{ agent.get_full_name }}"),
+     "Kind regards,\n{{ agent.name }}"),
     ("sms", "Rendez-vous", "fr", "",
      "Relais : votre rendez-vous est confirmé. Répondez STOP pour ne plus recevoir de SMS."),
     ("sms", "Rendez-vous", "en", "", "Relais: your appointment is confirmed. Reply STOP to opt out."),

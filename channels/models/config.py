@@ -113,3 +113,16 @@ class ResponseTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.language})"
+
+    def clean(self) -> None:
+        """Refuse what the sandboxed engine would not render (``channels.template_sandbox``): the
+        admin's form shows each problem under its field."""
+        from django.core.exceptions import ValidationError
+
+        from channels.template_sandbox import template_problems
+
+        errors = {
+            name: problems for name in ("subject", "body") if (problems := template_problems(getattr(self, name)))
+        }
+        if errors:
+            raise ValidationError(errors)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.template import Context, Template, TemplateSyntaxError
+from django.template import TemplateSyntaxError
 from django.utils.translation import gettext as _
 
+from channels.template_sandbox import sandbox_render, template_problems
 from crm.errors import ApplicationError
 
 
@@ -29,9 +30,16 @@ def template_context(*, customer, agent=None, case=None) -> dict:
 
 
 def template_text_render(text: str, *, context: dict, field: str = "body") -> str:
-    """Render a template's text (Django template syntax, no HTML escaping: the result is plain text)."""
+    """Render a template's text with the sandboxed engine (``channels.template_sandbox``: a few tags and
+    filters, the variables of ``template_context`` only; no HTML escaping: the result is plain text).
+    A text saved before the sandbox that it refuses is not rendered (``template_error``)."""
+    problems = template_problems(text)
+    if problems:
+        raise ApplicationError(
+            "template_error", _("The template cannot be rendered: %(error)s") % {"error": problems[0]}, field=field
+        )
     try:
-        return Template(text).render(Context(context, autoescape=False)).strip()
+        return sandbox_render(text, context).strip()
     except TemplateSyntaxError as error:
         raise ApplicationError(
             "template_error", _("The template cannot be rendered: %(error)s") % {"error": error}, field=field
