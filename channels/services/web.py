@@ -265,10 +265,15 @@ def visitor_stitch(*, site: Site, visitor_id: str, customer, via: str) -> int:
     Creates the ``VisitorLink`` (idempotent), gives the customer every event of that visitor that has
     none yet (one set-based UPDATE: another person's events on a shared browser stay theirs), and
     summarises the visitor's sessions so they appear on the customer's timeline. ``via`` says how the
-    visitor was identified (login, form_submit, chat, callback, api). Used by the chat and call-back
-    widget and the portal too.
+    visitor was identified (login, form_submit, chat, callback, api); a link only claimed (``CLAIMED_VIA``)
+    takes the ``via`` of a later confirmation. Used by the chat and call-back widget and the portal too.
     """
-    VisitorLink.objects.get_or_create(customer=customer, site=site, visitor_id=visitor_id, defaults={"via": via})
+    link, created = VisitorLink.objects.get_or_create(
+        customer=customer, site=site, visitor_id=visitor_id, defaults={"via": via}
+    )
+    if not created and link.via in CLAIMED_VIA and via not in CLAIMED_VIA:
+        # Something that speaks for itself confirms a link a browser only claimed.
+        VisitorLink.objects.filter(pk=link.pk).update(via=via)
     claimed = WebEvent.objects.filter(site=site, visitor_id=visitor_id, customer__isnull=True).update(customer=customer)
     sessions = list(
         WebEvent.objects.filter(site=site, visitor_id=visitor_id, customer=customer)
@@ -525,6 +530,12 @@ def _forms_record(event_ids: list[int]) -> int:
 
 # -- Reads ------------------------------------------------------------------------------------------
 
+# How a browser was linked to a customer. A login or form event is sent by the visitor's browser with
+# the site's public key: the email it carries is the site's word relayed by anyone who can run a
+# script, a claim. The site's server (the API), an agent who checked (a chat's "link"), the portal
+# speak for themselves. The 360 page says "claimed, not verified" while every link is a claim.
+CLAIMED_VIA = ("login", "form_submit")
+
 WEB_ACTIVITY_SQL = """
 SELECT max(occurred_at),
        count(*) FILTER (WHERE event_type = 'page_view' AND occurred_at >= %(since)s),
@@ -533,7 +544,8 @@ SELECT max(occurred_at),
                                                 AND occurred_at >= %(since)s),
        array_agg(DISTINCT product_sku) FILTER (WHERE event_type = 'cart_add' AND product_sku <> ''
                                                 AND occurred_at > coalesce(o.last_order, '-infinity')
-                                                AND occurred_at >= %(since)s)
+                                                AND occurred_at >= %(since)s),
+       (SELECT bool_and(via = ANY(%(claimed)s)) FROM channels_visitorlink WHERE customer_id = %(customer)s)
 FROM channels_webevent
 LEFT JOIN (SELECT max(placed_at) AS last_order FROM customers_order WHERE customer_id = %(customer)s) o ON true
 WHERE customer_id = %(customer)s
@@ -543,17 +555,20 @@ GROUP BY o.last_order
 
 def web_activity(*, customer, days: int = 30) -> dict:
     """The customer's web activity for the 360 page: last visit, pages and visits in the last ``days``,
-    products viewed, and the open cart (items added since their last order). One aggregate query."""
+    products viewed, the open cart (items added since their last order), and ``claimed``: whether the
+    visits are theirs only by the browser's word (every link came from a login or form event's email,
+    see ``CLAIMED_VIA``). One aggregate query."""
     since = timezone.now() - datetime.timedelta(days=days)
     with connection.cursor() as cursor:
-        cursor.execute(WEB_ACTIVITY_SQL, {"since": since, "customer": customer.pk})
+        cursor.execute(WEB_ACTIVITY_SQL, {"since": since, "customer": customer.pk, "claimed": list(CLAIMED_VIA)})
         row = cursor.fetchone()
     if row is None or row[0] is None:
-        return {"last_visit": None, "pages": 0, "visits": 0, "products": [], "cart": [], "days": days}
+        return {"last_visit": None, "pages": 0, "visits": 0, "products": [], "cart": [], "days": days,
+                "claimed": False}  # fmt: skip
     viewed, cart = sorted(row[3] or []), sorted(row[4] or [])
     names = _product_names(set(viewed) | set(cart))
     return {
-        "last_visit": row[0], "pages": row[1], "visits": row[2], "days": days,
+        "last_visit": row[0], "pages": row[1], "visits": row[2], "days": days, "claimed": bool(row[5]),
         "products": sorted(names.get(sku, sku) for sku in viewed), "cart": sorted(names.get(sku, sku) for sku in cart),
     }  # fmt: skip
 

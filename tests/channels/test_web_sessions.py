@@ -259,3 +259,30 @@ def test_a_role_without_web_events_does_not_see_the_panel(make_staff):
 
     assert not nobody.has_perm(WEB_PANEL.permission)
     assert make_staff("Agent", username="agent.web").has_perm(WEB_PANEL.permission)
+
+
+def test_visits_linked_by_a_browsers_login_email_are_shown_as_claimed_until_verified(agent, products):
+    site = SiteFactory()
+    customer = EmailFactory(value="lucie@example.fr").customer
+    login = {
+        "type": "login",
+        "visitor_id": "v-1",
+        "session_id": "s-1",
+        "url": "https://shop.example.com/compte/",
+        "occurred_at": timezone.now().isoformat(),
+        "properties": {"customer_email": "lucie@example.fr"},
+    }
+    web_events_ingest(site=site, events=[*events_at(timezone.now() - datetime.timedelta(hours=1), "s-1"), login])
+    assert VisitorLink.objects.get(customer=customer).via == "login"
+
+    with translation.override("en"):
+        html = web_panel(customer, agent)
+    assert 'data-testid="web-claimed"' in html and "claimed, not verified" in html
+    with translation.override("fr"):
+        assert "déclaré, non vérifié" in web_panel(customer, agent)
+
+    # The site's server confirms the same browser through the API: the visits are no longer a claim.
+    visitor_stitch(site=site, visitor_id="v-1", customer=customer, via="api")
+    with translation.override("en"):
+        html = web_panel(customer, agent)
+    assert 'data-testid="web-activity"' in html and "claimed, not verified" not in html
