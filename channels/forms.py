@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels.choices import OPEN_CASE_STATUSES, Direction, InteractionChannel, InteractionKind
 from channels.models import Case
+from channels.pickers import SearchPickerWidget
 from customers.models import Customer, Product
 
 MAX_PRODUCTS = 20
@@ -74,14 +75,28 @@ class CallLogForm(CustomerContactForm):
                            empty_label=_("No case"))  # fmt: skip
 
 
+def product_labels(skus) -> dict[str, str]:
+    """``{sku: "name (SKU)"}`` for the codes given (what the product picker shows as chosen)."""
+    condition = Q()
+    for sku in skus:
+        condition |= Q(sku__iexact=sku)
+    found = {p.sku.lower(): p for p in Product.objects.filter(condition)} if skus else {}
+    return {sku: f"{found[sku.lower()].name} ({found[sku.lower()].sku})" for sku in skus if sku.lower() in found}
+
+
 class VisitForm(CustomerContactForm):
     store = forms.CharField(label=_("Store or agency"), max_length=100)
     reason = forms.CharField(label=_("Reason for the visit"), max_length=255)
     products = forms.CharField(
         label=_("Products discussed"),
         required=False,
-        help_text=_("Product codes (SKU) separated by commas."),
-        widget=forms.TextInput(attrs={"list": "product-skus", "autocomplete": "off"}),
+        help_text=_("Search by product name or code and choose each product discussed."),
+        widget=SearchPickerWidget(
+            search_url_name="channels:product_picker_hx",
+            labels=product_labels,
+            multiple=True,
+            placeholder=_("Product name or code"),
+        ),  # fmt: skip
     )
     outcome = forms.CharField(label=_("Outcome"), max_length=100, required=False)
     duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), min_value=0, max_value=600, required=False)

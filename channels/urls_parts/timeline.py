@@ -9,4 +9,5 @@ urlpatterns = [
     path("customers/<int:pk>/calls/log/", timeline.call_log, name="call_log"),
     path("customers/<int:pk>/visits/new/", timeline.visit_log, name="visit_log"),
     path("customers/<int:pk>/notes/new/", timeline.note_add, name="note_add"),
+    path("products/picker/", timeline.product_picker_hx, name="product_picker_hx"),
 ]

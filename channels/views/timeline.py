@@ -13,6 +13,7 @@ from html import escape as html_escape
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -26,6 +27,7 @@ from heroicons.templatetags.heroicons import heroicon_outline
 from channels.choices import InteractionChannel, InteractionKind
 from channels.composer import composer_actions_for
 from channels.forms import CallLogForm, NoteForm, TimelineFilterForm, VisitForm
+from channels.pickers import PICKER_RESULTS
 from channels.selectors import TimelineCursor, customer_cost_of_service, interaction_timeline
 from channels.services import visits
 from channels.services.interactions import html_sanitise
@@ -376,13 +378,22 @@ def visit_log(request: HttpRequest, pk: int) -> HttpResponse:
             form_add_application_error(form, error)
         else:
             return _saved(request, customer, _("Visit logged."))
-    products = Product.objects.filter(is_active=True).order_by("name").values("sku", "name")[:PRODUCT_SUGGESTIONS]
     return _form_page(request, form=form, customer=customer, title=_("Log a visit"), testid="visit-form",
-                      template="channels/timeline/visit_form.html", products=products)  # fmt: skip
+                      template="channels/timeline/visit_form.html")  # fmt: skip
 
 
-# Suggestions offered while typing a product code (the field accepts any existing SKU).
-PRODUCT_SUGGESTIONS = 500
+@staff_view(permission="channels.add_interaction")
+def product_picker_hx(request: HttpRequest) -> HttpResponse:
+    """The product picker's options: active products whose name or code contains every word typed."""
+    q = (request.GET.get("q") or "").strip()[:100]
+    products = Product.objects.filter(is_active=True)
+    for word in q.split()[:4]:
+        products = products.filter(Q(name__icontains=word) | Q(sku__icontains=word))
+    found = list(products.order_by("name").values("sku", "name")[: PICKER_RESULTS + 1])
+    items = [{"value": p["sku"], "label": f"{p['name']} ({p['sku']})"} for p in found[:PICKER_RESULTS]]
+    context = {"items": items, "more": len(found) > PICKER_RESULTS, "q": q, "prefix": "product-option",
+               "label": _("Products")}  # fmt: skip
+    return render(request, "channels/pickers/options.html", context)
 
 
 @staff_view(permission="channels.add_interaction")

@@ -29,7 +29,8 @@ def test_a_visit_with_products_and_a_follow_up_lands_on_the_timeline(client, age
     ProductFactory(sku="TV-4K", name="Décodeur TV 4K")
     client.force_login(agent)
     form = client.get(f"/channels/customers/{customer.pk}/visits/new/").content.decode()
-    assert 'data-testid="visit-form"' in form and '<option value="BOX-FIBRE">' in form
+    assert 'data-testid="visit-form"' in form and 'role="combobox"' in form
+    assert 'hx-get="/channels/products/picker/"' in form and "BOX-FIBRE" not in form  # searched, not listed
 
     response = client.post(f"/channels/customers/{customer.pk}/visits/new/", {
         "store": "Agence Lyon Part-Dieu", "reason": "Déménagement", "products": "box-fibre, TV-4K",

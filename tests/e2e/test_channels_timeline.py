@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from channels.models import FollowUp
+from channels.models import FollowUp, Interaction
 from tests.channels_factories import InteractionFactory
 from tests.customers_factories import CustomerFactory, ProductFactory
 from tests.factories import PASSWORD
@@ -30,6 +30,7 @@ def test_a_tablet_agent_scrolls_filters_and_logs_a_visit(page, live_server, make
     make_staff("Agent", username="lea.dubois", first_name="Léa")
     customer = CustomerFactory(given_name="Héloïse", family_name="Lefèvre")
     ProductFactory(sku="BOX-FIBRE", name="Box Fibre")
+    ProductFactory(sku="TV-4K", name="Décodeur TV 4K")
     now = timezone.now() - datetime.timedelta(hours=1)
     for index in range(70):
         InteractionFactory(customer=customer, occurred_at=now - datetime.timedelta(hours=index),
@@ -53,7 +54,19 @@ def test_a_tablet_agent_scrolls_filters_and_logs_a_visit(page, live_server, make
     assert page.evaluate("document.documentElement.scrollWidth") <= 768  # no sideways scrolling on a tablet
     page.get_by_label("Store or agency").fill("Agence Lyon Part-Dieu")
     page.get_by_label("Reason for the visit").fill("Déménagement")
-    page.get_by_label("Products discussed").fill("BOX-FIBRE")
+    # The products picker: type part of a name, choose with the keyboard; each choice becomes a chip.
+    products = page.get_by_label("Products discussed")
+    products.press_sequentially("fibr")
+    option = page.get_by_role("option", name="Box Fibre (BOX-FIBRE)")
+    expect(option).to_be_visible()
+    products.press("ArrowDown")
+    products.press("Enter")
+    products.press_sequentially("tv-4")
+    page.get_by_role("option", name="Décodeur TV 4K (TV-4K)").click()
+    chosen = page.locator("[data-picker-chosen] li")
+    expect(chosen).to_have_count(2)
+    expect(chosen.first).to_contain_text("Box Fibre (BOX-FIBRE)")
+    page.screenshot(path="/tmp/relais-h5/visit-picker.png")
     page.get_by_label("Follow-up task").fill("Rappeler pour l'installation")
     due = (timezone.localtime() + datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     page.get_by_label("Due").fill(due)
@@ -64,3 +77,5 @@ def test_a_tablet_agent_scrolls_filters_and_logs_a_visit(page, live_server, make
     expect(first).to_contain_text("Déménagement")
     expect(first).to_contain_text("Agence Lyon Part-Dieu")
     assert FollowUp.objects.get(customer=customer).title == "Rappeler pour l'installation"
+    visit = Interaction.objects.get(customer=customer, kind="visit")
+    assert [p["sku"] for p in visit.metadata["products"]] == ["BOX-FIBRE", "TV-4K"]

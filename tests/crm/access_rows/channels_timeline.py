@@ -10,6 +10,7 @@ ROWS: dict = {
     "channels:call_log": ("get", {"pk": 999999}, WRITE),
     "channels:visit_log": ("get", {"pk": 999999}, WRITE),
     "channels:note_add": ("get", {"pk": 999999}, WRITE),
+    "channels:product_picker_hx": ("get", {}, row(LOGIN, 403, 200, 200, 403, 200)),
     "api_v1_customer_interactions": ("get", {"pk": 999999}, row(401, 403, 404, 404, 404, 404)),
     "api_v1_interactions": ("post", {}, row(401, 403, 400, 400, 403, 400)),
     "api_v1_interaction": ("get", {"pk": 999999}, row(401, 403, 404, 404, 404, 404)),
