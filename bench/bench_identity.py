@@ -446,8 +446,9 @@ def _new_row(g: _Generator, people, by_household, towns, number: int, variant: s
         p = g.person(title=model.title, given=model.given, family=model.family, town=(model.postcode, model.city),
                      born=born)  # fmt: skip
         p.street, p.birth_date = model.street, p.birth_date or g.birth(*born)
-        if model.family_email and rng.random() < 0.5:
-            p.emails = [model.family_email]
+        same_name = [m for m in by_household[model.household] if _slug(m.given + m.family) == _slug(p.given + p.family)]
+        if model.family_email and rng.random() < 0.5 and all(m.birth_date for m in same_name):
+            p.emails = [model.family_email]  # only where a birth date tells every namesake of the mailbox apart
     elif variant in ("relative sharing the family mailbox", "relative sharing the landline"):
         wanted = "family_email" if "mailbox" in variant else "landline"
         model = rng.choice(people)

@@ -36,7 +36,7 @@ WEIGHTS = {
     "postcode": 0.3,
 }
 NAME_SAME = 0.9  # both the given and the family name at least this close (a typo, a missing accent)
-NAME_DIFFERENT = 0.75  # a given or family name below this is another person's
+NAME_DIFFERENT = 0.8  # a given or family name below this is another person's (Valentine / Antoine: 0.75)
 
 
 class Outcome(models.TextChoices):
@@ -175,9 +175,8 @@ def names_compare(evidence: Evidence, known: Known) -> tuple[str, float]:
             _part_close(e_person[0], k_person[0]),
             _ratio(e_person[1], k_person[1]) if e_person[1] and k_person[1] else 1.0,
         )
-        if all(e_person) and all(k_person):
-            swapped = min(_part_close(e_person[0], k_person[1]), _part_close(e_person[1], k_person[0]))
-            score = max(score, swapped)
+        if all(e_person) and all(k_person) and (e_person[0], e_person[1]) == (k_person[1], k_person[0]):
+            score = 1.0  # the columns swapped; a swap with a slip as well is another person (Valentine François)
         if not (e_person[1] and k_person[1]) and not (e_person[0] and k_person[0]):
             return "unknown", 0.0  # a given name on one side, a family name on the other: nothing to compare
     elif evidence.company_name and known.company_name:
