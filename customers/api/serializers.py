@@ -8,8 +8,6 @@ phone or an over-long AFNOR line is reported under its dotted field path (``phon
 
 from __future__ import annotations
 
-import datetime
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -35,8 +33,7 @@ from customers.choices import (
 from customers.models import Consent, ContactPoint, Customer, PostalAddress
 from customers.services import records
 
-CONSENT_EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-CONSENT_CLOCK_SKEW = datetime.timedelta(minutes=5)  # the caller's clock may run a little ahead of ours
+CONSENT_EARLIEST, CONSENT_CLOCK_SKEW = records.CONSENT_EARLIEST, records.CONSENT_CLOCK_SKEW  # one rule, in the service
 
 
 def validation_error(error: ApplicationError, *, field: str | None = None) -> serializers.ValidationError:

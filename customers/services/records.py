@@ -433,6 +433,11 @@ def address_remove(*, address: PostalAddress, acting_user=None, source: str = Re
         address.delete()
 
 
+# The consent ledger's date limits (the ledger is append-only: a wrong date there is forever).
+CONSENT_EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+CONSENT_CLOCK_SKEW = datetime.timedelta(minutes=5)  # a caller's clock may run a little ahead of ours
+
+
 @transaction.atomic
 def consent_record(*, customer: Customer, channel: str, purpose: str, status: str, source: str,
                    proof_text: str = "", ip_address: str | None = None, user_agent: str = "",
@@ -448,8 +453,10 @@ def consent_record(*, customer: Customer, channel: str, purpose: str, status: st
     _check_choice(status, ConsentStatus, "status")
     _check_choice(source, ConsentSource, "source")
     occurred_at = occurred_at or timezone.now()
-    if occurred_at > timezone.now() + datetime.timedelta(minutes=5):
+    if occurred_at > timezone.now() + CONSENT_CLOCK_SKEW:
         raise ApplicationError("invalid_date", _("A consent cannot be dated in the future."), field="occurred_at")
+    if occurred_at < CONSENT_EARLIEST:  # the same rule as the API's serializer, for every other path
+        raise ApplicationError("invalid_date", _("A consent cannot be dated before 1970."), field="occurred_at")
     if source == ConsentSource.AGENT and acting_user is None:
         raise ApplicationError("required", _("A consent recorded by an agent must name the agent."), field="agent")
     return Consent.objects.create(
