@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_CHARACTERS = frozenset(FORMULA_START)
 # The C0 controls an XLSX cell cannot hold: openpyxl's ILLEGAL_CHARACTERS_RE (tab, LF and CR are legal).
 ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 REPLACEMENT = "\ufffd"
@@ -61,12 +62,15 @@ def spreadsheet_text(value) -> str:
         return ""
     if isinstance(value, (list, tuple)):
         value = ", ".join(spreadsheet_text(item) for item in value)
-    return ILLEGAL_CHARACTERS.sub(REPLACEMENT, str(value))
+    text = str(value)
+    if text.isprintable():  # no control character at all: the common case, checked in C
+        return text
+    return ILLEGAL_CHARACTERS.sub(REPLACEMENT, text)
 
 
 def is_formula_like(text: str) -> bool:
     """Whether a spreadsheet would run ``text`` as a formula (a negative number is a number, not one)."""
-    return text.startswith(FORMULA_START) and not NEGATIVE_NUMBER.match(text)
+    return text[:1] in FORMULA_CHARACTERS and not NEGATIVE_NUMBER.match(text)
 
 
 def csv_cell(value) -> str:

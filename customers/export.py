@@ -35,7 +35,6 @@ COLUMNS = [
     "owner__username", "preferred_channel", "tags", "primary_email", "primary_phone", "primary_postcode",
     "primary_city", "created_at", "attributes",
 ]  # fmt: skip
-LABELLED = {"kind": CustomerKind, "title": Title, "stage": Stage, "preferred_channel": PreferredChannel}
 
 
 def _headers(definitions: list[AttributeDefinition]) -> list[str]:
@@ -46,27 +45,29 @@ def _headers(definitions: list[AttributeDefinition]) -> list[str]:
     ]  # fmt: skip
 
 
-def _choice_label(choices, value: str) -> str:
-    """The label of a stored code in the active language; an empty code (no title...) stays empty."""
-    if not value:
-        return ""
-    try:
-        return str(choices(value).label)
-    except ValueError:  # a code no longer offered: show it rather than lose it
-        return value
+def _labels(choices) -> dict[str, str]:
+    """Each stored code's label in the active language, once per export (not once per row)."""
+    return {value: str(label) for value, label in choices.choices if value}
 
 
-def _attribute_value(definition: AttributeDefinition, value):
+def _choice_label(labels: dict[str, str], value: str) -> str:
+    """The label of a stored code; an empty code (no title...) stays empty, an unknown one shows as is."""
+    return labels.get(value, value) if value else ""
+
+
+def _attribute_value(value, yes: str, no: str):
     if value is True:
-        return _("Yes")
+        return yes
     if value is False:
-        return _("No")
+        return no
     return value
 
 
 def _rows(queryset: QuerySet, definitions: list[AttributeDefinition], *, for_xlsx: bool, limit: int | None = None):
     """The export's rows as plain values, labels in the active language."""
     languages = {code: str(name) for code, name in settings.LANGUAGES}
+    kinds, titles, stages, channels = (_labels(c) for c in (CustomerKind, Title, Stage, PreferredChannel))
+    yes, no = _("Yes"), _("No")
     rows = queryset.order_by("-created_at", "-id").values(*COLUMNS)
     if limit is not None:
         rows = rows[:limit]
@@ -75,17 +76,17 @@ def _rows(queryset: QuerySet, definitions: list[AttributeDefinition], *, for_xls
         attributes = row["attributes"] or {}
         yield [
             row["account_number"],
-            *(_choice_label(LABELLED[name], row[name]) for name in ("kind", "title")),
+            _choice_label(kinds, row["kind"]), _choice_label(titles, row["title"]),
             row["given_name"], row["family_name"], row["company_name"],
-            _choice_label(Stage, row["stage"]),
+            _choice_label(stages, row["stage"]),
             languages.get(row["language"], row["language"]),
             row["owner__username"],
-            _choice_label(PreferredChannel, row["preferred_channel"]),
+            _choice_label(channels, row["preferred_channel"]),
             row["tags"], row["primary_email"],
             phone_display(row["primary_phone"]) if row["primary_phone"] else "",
             row["primary_postcode"], row["primary_city"],
             created if for_xlsx else created.isoformat(sep=" ", timespec="minutes"),
-            *(_attribute_value(d, attributes.get(d.key)) for d in definitions),
+            *(_attribute_value(attributes.get(d.key), yes, no) for d in definitions),
         ]  # fmt: skip
 
 

@@ -12,12 +12,20 @@ import io
 
 import openpyxl
 import pytest
+from django.utils import translation
 
 from crm.spreadsheet import csv_cell, csv_dialect
 from customers.models import AttributeDefinition
 from tests.customers_factories import CustomerFactory, EmailFactory, MobileFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _back_to_the_default_language():
+    """A French request leaves French active in the thread (LocaleMiddleware never deactivates): undo it."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from django.utils.html import escape
 
 from customers.models import AttributeDefinition, ContactPoint, Customer, ImportRowError
@@ -17,6 +18,14 @@ from customers.services.imports import import_job_create, import_job_queue, mapp
 from tests.customers_factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _back_to_the_default_language():
+    """A French request leaves French active in the thread (LocaleMiddleware never deactivates): undo it."""
+    yield
+    translation.deactivate()
+
 
 CREATE = {"kind": "person", "given_name": "Jeanne", "family_name": "Moreau", "language": "fr", "stage": "prospect",
           "country": "FR"}  # fmt: skip
@@ -146,8 +155,6 @@ def test_an_import_row_with_it_is_imported_without_it_and_the_report_says_why(dj
 
 
 def test_the_import_report_follows_the_users_language(django_capture_on_commit_callbacks):
-    from django.utils import translation
-
     job = run_import("Id;Nom;E-mail\nA1;Moreau;+cmd@\n", django_capture_on_commit_callbacks)
     english = report_csv(job=job)
     assert not english.startswith("\ufeff") and english.splitlines()[0] == "row,column,value,reason"
