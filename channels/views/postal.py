@@ -240,7 +240,7 @@ def batch_progress_hx(request: HttpRequest, pk: int) -> HttpResponse:
         response = HttpResponse("")
         response["HX-Refresh"] = "true"
         return response
-    return render(request, "channels/postal/batch_detail.html#progress", _batch_context(batch))
+    return render(request, "channels/postal/batch_detail.html#progress", {**_batch_context(batch), "polled": True})
 
 
 @staff_view(permission="channels.view_letterbatch")
