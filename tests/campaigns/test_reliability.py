@@ -61,7 +61,7 @@ class Stack:
         )  # fmt: skip
         self.workers: dict[str, subprocess.Popen] = {}
         broker, _backend = celery_urls_from_redis_url(self.redis_url)
-        self.client = Celery("outbox-test-client", broker=broker)
+        self.client = Celery("outbox-test-client", broker=broker, set_as_current=False)
         self.client.conf.broker_transport_options = {"socket_connect_timeout": 1}
         self.client.conf.broker_connection_retry = False
         self.last_sweep = 0.0
