@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import zlib
 
+import factory.random
 import pytest
 
 from crm import roles
@@ -50,6 +52,16 @@ def pytest_unconfigure(config):
 
     if embedded.started_by_this_process or not getattr(config, "relais_embedded_was_running", True):
         embedded.EmbeddedServices().stop()
+
+
+@pytest.fixture(autouse=True)
+def _fake_data_seeded_per_test(request):
+    """Faker and factory_boy draw the same values each time a test runs, alone or in the suite.
+
+    The seed is the test's id, so a failure with generated names reproduces with ``pytest <node id>``
+    (``Sequence`` counters still depend on what ran before: they only make values unique).
+    """
+    factory.random.reseed_random(zlib.crc32(request.node.nodeid.encode()))
 
 
 @pytest.fixture(scope="session")

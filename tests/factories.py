@@ -10,6 +10,9 @@ from crm.roles import ROLE_PERMISSIONS
 
 PASSWORD = "correct horse battery staple"
 
+# People, companies and words are French unless a factory says otherwise (Relais's customers are).
+factory.Faker._DEFAULT_LOCALE = "fr_FR"
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
