@@ -12,7 +12,7 @@ from importlib import import_module
 def collected_rows() -> dict:
     rows: dict = {}
     for info in pkgutil.iter_modules(__path__):
-        if info.name == "common":
+        if info.name in {"common", "world"}:
             continue
         module_rows = import_module(f"{__name__}.{info.name}").ROWS
         duplicated = rows.keys() & module_rows.keys()

@@ -7,7 +7,7 @@ from tests.crm.access_rows.common import EVERY_STAFF, LOGIN, PUBLIC, row  # noqa
 WEBHOOK = row(503, 503, 503, 503, 503, 503)
 
 ROWS: dict = {
-    "channels:sms_compose": ("get", {"pk": 999999}, row(LOGIN, 403, 404, 404, 403, 404)),
+    "channels:sms_compose": ("get", {"pk": "@customer"}, row(LOGIN, 403, 200, 200, 403, 200)),
     "channels:sms_outbox": ("get", {}, row(LOGIN, 403, 200, 200, 403, 200)),
     "api_v1_sms_inbound": ("post", {}, WEBHOOK),
     "api_v1_sms_status": ("post", {}, WEBHOOK),
