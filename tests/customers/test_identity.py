@@ -163,6 +163,27 @@ def test_it_returns_a_shared_mailbox_as_candidates_unless_the_name_decides():
     assert decided.match == paul
 
 
+def test_a_shared_mailbox_with_a_name_only_close_to_one_holder_is_a_relative_to_review_not_a_match():
+    lucie = make("Lucie", "Martin", emails=["famille.martin@example.fr"], birth_date=datetime.date(1980, 5, 1))
+    make("Paul", "Martin", emails=["famille.martin@example.fr"])
+    own = make("Jeanne", "Durand", emails=["jeanne.durand@example.fr"])
+
+    # Luce, Lucie's daughter, writes from the family mailbox: "Luce" is close to "Lucie", but a
+    # mailbox two customers share does not tell them apart, so nobody's record receives her row.
+    relative = identity_resolve(email="famille.martin@example.fr", given_name="Luce", family_name="Martin")
+    # The same mailbox with the holder's very name, or her birth date, still decides; and a typo in
+    # the name behind a mailbox of one's own is still the same person.
+    lucie_again = identity_resolve(email="famille.martin@example.fr", given_name="Lucie", family_name="MARTIN")
+    lucie_born = identity_resolve(email="famille.martin@example.fr", given_name="Luci", family_name="Martin",
+                                  birth_date=datetime.date(1980, 5, 1))  # fmt: skip
+    typo = identity_resolve(email="jeanne.durand@example.fr", given_name="Jeane", family_name="Durand")
+
+    assert relative.match is None and relative.outcome == "possible_duplicate"
+    assert lucie in relative.review
+    assert lucie_again.match == lucie and lucie_born.match == lucie
+    assert typo.match == own
+
+
 def test_it_returns_conflicting_identifiers_as_candidates():
     marie = make(emails=["marie@example.fr"])
     jean = make("Jean", "Dupont", phones=["0612345678"])
@@ -269,3 +290,19 @@ def test_a_row_with_few_identifiers_does_not_chain_a_father_and_his_son_into_one
     assert rows[3].action == "write"  # the son is not the father
     assert rows[2].action == "duplicate" and rows[2].of_row == 1
     assert (2, 3) in {(a, b) for a, b, _reasons in pairs} or (1, 3) in {(a, b) for a, b, _reasons in pairs}
+
+
+def test_a_new_namesake_with_a_birth_date_is_not_settled_into_a_customer_through_a_row_without_one():
+    """Found by the identity benchmark: the son's row joins the father's row (name and street only)."""
+    father = make("Jean", "Petit", postcode="75011", birth_date=datetime.date(1950, 3, 2))
+    home = {"given_name": "Jean", "family_name": "Petit", "postcode": "75011", "street": "3 rue des Lilas"}
+
+    decisions, rows, pairs = _file(
+        dict(**home),  # the father again, by name and street
+        dict(email="jean.petit.fils@example.fr", birth_date=datetime.date(1985, 6, 1), **home),  # the son
+    )
+
+    assert decisions[0].outcome == "match" and decisions[0].customer_id == father.pk
+    assert decisions[1].outcome != "match"  # the father's birth date speaks against it
+    assert rows[1].action == "write" and rows[2].action == "write"  # the son is created, not folded in
+    assert [(a, b) for a, b, _reasons in pairs] == [(1, 2)]

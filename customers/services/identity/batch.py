@@ -122,8 +122,11 @@ def identity_within_batch(
     groups, flags = _groups(by_number, verdicts, set())
     # A row the database left in doubt (a possible duplicate) is not settled into an existing customer
     # because another row of the file matched one: it keeps its own decision, with a pair to review.
+    # Nor is a row the database found new although it carries a birth date: the customer's own birth
+    # date was there to compare (a parent and a child of one name at one address are two people).
     doubtful = {m.number for members in groups if len(_targets(members)) == 1 for m in members
-                if m.decision.outcome == Outcome.POSSIBLE_DUPLICATE}  # fmt: skip
+                if m.decision.outcome == Outcome.POSSIBLE_DUPLICATE
+                or (m.decision.outcome == Outcome.NEW and m.evidence.birth_date)}  # fmt: skip
     if doubtful:
         groups, flags = _groups(by_number, verdicts, doubtful)
     for members in groups:

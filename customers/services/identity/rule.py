@@ -190,8 +190,12 @@ def names_compare(evidence: Evidence, known: Known) -> tuple[str, float]:
     return "similar", score
 
 
-def assess(evidence: Evidence, known: Known) -> Assessment:
-    """Weigh one candidate; see the module docstring for the rule."""
+def assess(evidence: Evidence, known: Known, shared: frozenset[str] = frozenset()) -> Assessment:
+    """Weigh one candidate; see the module docstring for the rule.
+
+    ``shared`` names the identifiers of the evidence ("email", "phone") that several live customers
+    hold: a household's mailbox or landline, which alone does not tell its members apart.
+    """
     supports: list[str] = []
     conflicts: list[str] = []
     source_ids = {
@@ -233,7 +237,7 @@ def assess(evidence: Evidence, known: Known) -> Assessment:
         supports.append("postcode")
     if known.merged_from:
         supports.append("merged_record")
-    tier, flagged = _verdict(set(supports), set(conflicts), names)
+    tier, flagged = _verdict(set(supports), set(conflicts), names, shared)
     remaining = 1.0
     for reason in supports:
         remaining *= 1 - WEIGHTS.get(reason, 0.0)
@@ -242,7 +246,9 @@ def assess(evidence: Evidence, known: Known) -> Assessment:
                       confidence=round(confidence, 3))  # fmt: skip
 
 
-def _verdict(supports: set[str], conflicts: set[str], names: str) -> tuple[int | None, bool]:
+def _verdict(
+    supports: set[str], conflicts: set[str], names: str, shared: frozenset[str] = frozenset()
+) -> tuple[int | None, bool]:
     """``(match tier or None, flagged for review)`` for one candidate."""
     if "external_id" in supports:
         return TIER_EXTERNAL_ID, False
@@ -253,7 +259,11 @@ def _verdict(supports: set[str], conflicts: set[str], names: str) -> tuple[int |
     if supports & {"email", "phone"}:
         vetoes = conflicts & CONTACT_VETOES
         if not vetoes:
-            return TIER_CONTACT, False
+            # A mailbox or line several customers share (a household) decides only with the very same
+            # name or birth date: Lucie and Luce behind one family address are two people, not a typo.
+            if supports & {"email", "phone"} - shared or supports & {"name", "birth_date", "merged_record"}:
+                return TIER_CONTACT, False
+            return None, True
         # Another name behind the same mailbox or line is a relative, not a duplicate; the same name with
         # another birth date or id is worth a look.
         return None, "different_name" not in vetoes
@@ -273,7 +283,12 @@ def _verdict(supports: set[str], conflicts: set[str], names: str) -> tuple[int |
 
 def decide(evidence: Evidence, candidates: list[Known]) -> Decision:
     """The decision over every candidate: one clear match, a new customer, or a possible duplicate."""
-    assessments = [assess(evidence, known) for known in candidates]
+    shared = frozenset(
+        key for key, held in (("email", lambda k: evidence.email in k.emails),
+                              ("phone", lambda k: evidence.phone in k.mobiles | k.phones))
+        if getattr(evidence, key) and sum(1 for known in candidates if held(known)) > 1
+    )  # fmt: skip
+    assessments = [assess(evidence, known, shared) for known in candidates]
     assessments.sort(key=lambda a: (a.tier or 99, not a.flagged, -a.confidence, a.known.id))
     matches = [a for a in assessments if a.tier is not None]
     if matches:
