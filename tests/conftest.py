@@ -55,6 +55,15 @@ def pytest_unconfigure(config):
 
 
 @pytest.fixture(autouse=True)
+def _language_reset():
+    """Each test starts in the default language: a French request must not leave French to the next test."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fake_data_seeded_per_test(request):
     """Faker and factory_boy draw the same values each time a test runs, alone or in the suite.
 
