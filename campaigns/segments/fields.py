@@ -89,8 +89,9 @@ def _created(ctx: CompileContext, node: Node) -> Sql:
     return local_date("c.created_at"), _tz()
 
 
-ADDRESS_FIRST = (f"(SELECT a.%(col)s FROM {ADDRESS} a WHERE a.customer_id = c.id "
-                 "ORDER BY a.is_primary DESC, a.id LIMIT 1)")
+ADDRESS_FIRST = (
+    f"(SELECT a.%(col)s FROM {ADDRESS} a WHERE a.customer_id = c.id ORDER BY a.is_primary DESC, a.id LIMIT 1)"
+)
 
 
 def _address(column: str):

@@ -250,7 +250,10 @@ def _refresh_finish(segment: Segment, *, now, entered: int, left: int, started: 
     size = max(segment.size + entered - left, 0)
     duration_ms = int((time.perf_counter() - started) * 1000)
     Segment.objects.filter(pk=segment.pk).update(
-        size=size, last_refreshed_at=now, last_refresh_ms=duration_ms, refresh_status=Segment.RefreshStatus.IDLE,
+        size=size,
+        last_refreshed_at=now,
+        last_refresh_ms=duration_ms,
+        refresh_status=Segment.RefreshStatus.IDLE,
         refresh_error="",
     )
     SegmentSizeSnapshot.objects.create(segment_id=segment.pk, measured_at=now, size=size, entered=entered, left=left,

@@ -49,11 +49,13 @@ class Conversation(models.Model):
             # One open SMS thread per customer (and per unknown number): two texts arriving at once
             # cannot both open one, since a SELECT ... FOR UPDATE on a thread not there yet locks nothing.
             models.UniqueConstraint(
-                fields=["customer"], name="conversation_one_open_sms",
+                fields=["customer"],
+                name="conversation_one_open_sms",
                 condition=Q(kind="sms", customer__isnull=False) & ~Q(status="closed"),
             ),  # fmt: skip
             models.UniqueConstraint(
-                fields=["visitor_id"], name="conversation_one_open_sms_number",
+                fields=["visitor_id"],
+                name="conversation_one_open_sms_number",
                 condition=Q(kind="sms", customer__isnull=True) & ~Q(status="closed"),
             ),  # fmt: skip
         ]

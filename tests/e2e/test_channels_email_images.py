@@ -57,7 +57,7 @@ def test_images_load_only_after_the_agent_asks_for_them(page, live_server, make_
     page.wait_for_load_state("networkidle")
     page.screenshot(path="/tmp/shots-mail/email-images-shown.png", full_page=True)
     assert [url for url in requested if "tracker.example" in url] == ["https://tracker.example/open.png?u=42"]
-    assert page.evaluate("document.querySelector(\"img[alt=colis]\").naturalWidth") == 1
+    assert page.evaluate('document.querySelector("img[alt=colis]").naturalWidth') == 1
     assert not any("logout" in url for url in requested)
     assert violations == []
 
