@@ -114,13 +114,15 @@ def _query_counts_note(run: Run, username: str, paths: dict[str, str]) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", HTTP_HOST="127.0.0.1")  # production settings: loopback hosts only
     client.force_login(get_user_model().objects.get(username=username))
     counts = []
     for operation, path in paths.items():
         client.get(path)  # warm caches (navigation, permissions) as the server's are
         with CaptureQueriesContext(connection) as queries:
-            client.get(path)
+            response = client.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"{operation} answered {response.status_code} in-process")
         counts.append(f"{operation} {len(queries)}")
     run.note("SQL statements per page (in-process, after one warm-up request): " + ", ".join(counts))
 
