@@ -14,6 +14,7 @@ class CrmConfig(AppConfig):
 
         # Roles are configuration kept in code; post_migrate is where Django creates permissions.
         post_migrate.connect(roles_sync_after_migrate, sender=self, dispatch_uid="relais_roles_sync")
+        self._permission_cache_wiring()
 
         nav_register(NavItem("home", _("Home"), "home", "home", order=0))
         nav_register(
@@ -50,3 +51,28 @@ class CrmConfig(AppConfig):
                 description=_("Staff accounts, roles, API tokens, the beat schedule and every record."),
             )
         )  # fmt: skip
+
+    def _permission_cache_wiring(self) -> None:
+        """Keep crm.auth's cached permission sets true: any change to who holds what makes them stale."""
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group, Permission
+        from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+
+        from crm import auth
+
+        def changed(sender, **kwargs) -> None:
+            if kwargs.get("action", "post_").startswith("post_"):
+                auth.permissions_changed()
+
+        def user_saved(sender, instance, **kwargs) -> None:
+            auth.user_saved(instance.pk)
+
+        user_model = get_user_model()
+        for through in (user_model.groups.through, user_model.user_permissions.through, Group.permissions.through):
+            m2m_changed.connect(changed, sender=through, dispatch_uid=f"relais_perms_{through._meta.label}")
+        for model in (Group, Permission):
+            post_save.connect(changed, sender=model, dispatch_uid=f"relais_perms_save_{model._meta.label}")
+            post_delete.connect(changed, sender=model, dispatch_uid=f"relais_perms_delete_{model._meta.label}")
+        post_migrate.connect(changed, sender=self, dispatch_uid="relais_perms_migrate")
+        post_save.connect(user_saved, sender=user_model, dispatch_uid="relais_perms_user_save")
+        post_delete.connect(user_saved, sender=user_model, dispatch_uid="relais_perms_user_delete")

@@ -44,3 +44,8 @@ def nav_for_user(user) -> list[NavItem]:
         for item in sorted(_items.values(), key=lambda i: (i.section != "main", i.order))
         if item.permission is None or user.has_perm(item.permission)
     ]
+
+
+def nav_items_by_key(keys: tuple[str, ...]) -> list[NavItem]:
+    """The registered entries named by ``keys``, in that order (unknown keys are left out)."""
+    return [_items[key] for key in keys if key in _items]
