@@ -73,3 +73,4 @@ urlpatterns = [
 
 handler403 = "crm.views.errors.permission_denied"
 handler404 = "crm.views.errors.page_not_found"
+handler500 = "crm.views.errors.server_error"

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.envparse import (
     celery_urls_from_redis_url,
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_str,
@@ -201,7 +202,9 @@ if env_bool("DATABASE_POOL", default=False):
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DATABASE_POOL_MIN", default=2),
         "max_size": env_int("DATABASE_POOL_MAX", default=10),
-        "timeout": 10,
+        # A request that finds no free connection within this many seconds answers 503 + Retry-After
+        # (crm.views.errors.server_error), never a 500.
+        "timeout": env_float("DATABASE_POOL_TIMEOUT", default=10.0),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
