@@ -295,6 +295,8 @@ EMAIL_ATTACHMENT_MAX_BYTES = env_int("EMAIL_ATTACHMENT_MAX_BYTES", default=10 * 
 # -- Security (production mode when DEBUG is off) ----------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True
+# Read from the cache, written through to the database (crm/sessions.py); pages work without the cache.
+SESSION_ENGINE = "crm.sessions"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta tag; keep Django's default
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

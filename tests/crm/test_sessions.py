@@ -61,3 +61,27 @@ def test_a_page_view_writes_the_session_at_most_once_a_minute(client, agent):
     client.get(reverse("account"))
     client.get(reverse("account"))
     assert Session.objects.get(session_key=session_key).session_data == before
+
+
+def test_sessions_are_read_from_the_cache_and_survive_losing_it(client, agent, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sign_in(client, agent)
+    assert client.get(reverse("account")).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("account")).status_code == 200
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"]], "read from the cache"
+
+    # Redis gone (the discard port: nothing answers): the database answers alone, and nothing fails.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    assert client.get(reverse("account")).status_code == 200, "the session is still there, from the database"
+    assert client.post(reverse("logout")).status_code == 200  # the "signed out" page
+    assert client.get(reverse("account")).status_code == 302, "signed out for good"
+    assert not Session.objects.exists()
