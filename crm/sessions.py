@@ -33,11 +33,9 @@ class SessionStore(cached_db.SessionStore):
         return data
 
     def exists(self, session_key):
-        try:
+        with suppress(Exception):
             if self.cache_key_prefix + session_key in self._cache:
                 return True
-        except Exception:  # noqa: BLE001
-            pass
         return db.SessionStore.exists(self, session_key)
 
     def delete(self, session_key=None):
