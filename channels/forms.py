@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels.choices import OPEN_CASE_STATUSES, Direction, InteractionChannel, InteractionKind
 from channels.models import Case
-from channels.pickers import SearchPickerWidget
+from crm.pickers import SearchPickerWidget
 from customers.models import Customer, Product
 
 MAX_PRODUCTS = 20

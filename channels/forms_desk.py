@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from channels.choices import CaseCategory, CasePriority, CaseStatus, InteractionChannel
 from channels.models import Queue
-from channels.pickers import SearchPickerWidget
 from channels.selectors_desk import desk_assignees, staff_labels
+from crm.pickers import SearchPickerWidget
 
 
 def staff_picker(**attrs) -> SearchPickerWidget:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("export.<str:fmt>", listing.customer_export, name="export"),
     path("search/", listing.customer_search_page, name="search"),
     path("search/_hx/", listing.customer_search_hx, name="search_hx"),
+    path("owners/_hx/", listing.owner_picker_hx, name="owner_picker_hx"),
     path("filters/", listing.saved_filter_create, name="saved_filter_create"),
     path("filters/<int:pk>/delete/", listing.saved_filter_remove, name="saved_filter_delete"),
     path("new/", record.customer_create, name="create"),

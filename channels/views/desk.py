@@ -24,7 +24,6 @@ from channels.forms_desk import (
     staff_picker,
 )
 from channels.models import Case, Queue, QueueMember, SatisfactionSurvey
-from channels.pickers import PICKER_RESULTS
 from channels.selectors_desk import (
     CaseFilters,
     case_list_queryset,
@@ -42,6 +41,7 @@ from channels.selectors_desk import (
 from channels.services import assignment, cases
 from crm.access import staff_view
 from crm.errors import ApplicationError
+from crm.pickers import PICKER_RESULTS
 from crm.redirects import redirect_next
 from customers.access import customer_get_for_user
 from customers.forms import form_add_application_error
@@ -306,7 +306,7 @@ def staff_picker_hx(request: HttpRequest) -> HttpResponse:
              for person in people[:PICKER_RESULTS]]  # fmt: skip
     context = {"items": items, "more": len(people) > PICKER_RESULTS, "q": q, "prefix": "staff-option",
                "label": _("Staff"), "empty_label": _("Nobody")}  # fmt: skip
-    return render(request, "channels/pickers/options.html", context)
+    return render(request, "pickers/options.html", context)
 
 
 @staff_view(permission="channels.use_console")

@@ -27,12 +27,12 @@ from heroicons.templatetags.heroicons import heroicon_outline
 from channels.choices import InteractionChannel, InteractionKind
 from channels.composer import composer_actions_for
 from channels.forms import CallLogForm, NoteForm, TimelineFilterForm, VisitForm
-from channels.pickers import PICKER_RESULTS
 from channels.selectors import TimelineCursor, customer_cost_of_service, interaction_timeline
 from channels.services import visits
 from channels.services.interactions import html_sanitise
 from crm.access import staff_view
 from crm.errors import ApplicationError
+from crm.pickers import PICKER_RESULTS
 from customers.access import customer_get_for_user, customer_survivor
 from customers.forms import form_add_application_error
 from customers.models import Customer, Product
@@ -393,7 +393,7 @@ def product_picker_hx(request: HttpRequest) -> HttpResponse:
     items = [{"value": p["sku"], "label": f"{p['name']} ({p['sku']})"} for p in found[:PICKER_RESULTS]]
     context = {"items": items, "more": len(found) > PICKER_RESULTS, "q": q, "prefix": "product-option",
                "label": _("Products")}  # fmt: skip
-    return render(request, "channels/pickers/options.html", context)
+    return render(request, "pickers/options.html", context)
 
 
 @staff_view(permission="channels.add_interaction")

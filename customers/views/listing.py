@@ -12,16 +12,19 @@ from django.views.decorators.http import require_POST
 
 from crm.access import staff_view
 from crm.errors import ApplicationError
+from crm.pickers import PICKER_RESULTS
 from customers.export import XLSX_MAX_ROWS, customers_csv_stream, customers_xlsx_file
 from customers.forms import SavedFilterForm, form_add_application_error
 from customers.models import SavedFilter
 from customers.normalise import phone_display
 from customers.search import customer_search
 from customers.selectors_list import (
+    OWNER_NONE,
     CustomerFilter,
     customer_list_count,
     customer_list_queryset,
     keyset_page,
+    owner_search,
     saved_filters_for_user,
 )
 from customers.services.saved_filters import saved_filter_delete, saved_filter_query_clean, saved_filter_save
@@ -36,6 +39,21 @@ def customer_search_hx(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     hits = customer_search(query=query, limit=SEARCH_DROPDOWN_SIZE) if query else []
     return render(request, "customers/search.html#dropdown", {"query": query, "hits": hits})
+
+
+@staff_view(permission="customers.view_customer")
+def owner_picker_hx(request: HttpRequest) -> HttpResponse:
+    """The customer list's owner picker: staff matching ``q`` (at most 20), "No owner" first when nothing
+    is typed; choosing nothing (an empty box) means any owner."""
+    q = (request.GET.get("q") or "").strip()[:100]
+    people = owner_search(q, limit=PICKER_RESULTS)
+    items = [{"value": person.pk, "label": person.get_full_name() or person.username, "detail": person.username}
+             for person in people[:PICKER_RESULTS]]  # fmt: skip
+    if not q:
+        items.insert(0, {"value": OWNER_NONE, "label": _("No owner"), "detail": ""})
+    context = {"items": items, "more": len(people) > PICKER_RESULTS, "q": q, "prefix": "owner-option",
+               "label": _("Owner"), "empty_label": _("Anyone")}  # fmt: skip
+    return render(request, "pickers/options.html", context)
 
 
 @staff_view(permission="customers.view_customer")

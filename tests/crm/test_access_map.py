@@ -77,6 +77,7 @@ ACCESS = {
     "customers:export": ("get", {"fmt": "csv"}, row(LOGIN, 403, 200, 200, 200, 200)),
     "customers:search": ("get", {}, row(LOGIN, 403, 200, 200, 200, 200)),
     "customers:search_hx": ("get", {}, row(LOGIN, 403, 200, 200, 200, 200)),
+    "customers:owner_picker_hx": ("get", {}, row(LOGIN, 403, 200, 200, 200, 200)),
     "customers:saved_filter_create": ("post", {}, row(LOGIN, 403, 302, 302, 302, 302)),
     "customers:saved_filter_delete": ("post", {"pk": "@saved_filter"}, row(LOGIN, 403, 302, 404, 404, 404)),
     "customers:create": ("get", {}, row(LOGIN, 403, 200, 200, 403, 200)),

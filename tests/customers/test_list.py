@@ -190,3 +190,29 @@ def test_a_marketer_reads_the_list_and_staff_without_a_role_do_not(client, marke
     response = client.get("/customers/")
     assert response.status_code == 403 and "Visible Customer" not in response.content.decode()
     assert Customer.objects.count() == 1
+
+
+def test_the_owner_filter_is_a_search_picker_not_a_list_of_every_staff_member(signed_in, agent, make_staff):
+    from crm import roles
+
+    team = [make_staff(roles.AGENT, first_name="Agent", last_name=f"Nº{index:03d}") for index in range(120)]
+    chloe = make_staff(roles.AGENT, first_name="Chloé", last_name="Lefèvre", username="chloe.lefevre")
+    CustomerFactory(given_name="Owned", family_name="ByChloe", owner=chloe)
+    CustomerFactory(given_name="Owned", family_name="ByNobody", owner=None)
+    body = signed_in.get("/customers/").content.decode()
+    assert "Nº042" not in body and 'name="owner"' in body, "no option per staff member in the page"
+
+    # The picker finds people by any part of their name, and offers "No owner" before anything is typed.
+    options = signed_in.get("/customers/owners/_hx/", {"q": "lefèvre"}).content.decode()
+    assert f'data-value="{chloe.pk}"' in options and "Chloé Lefèvre" in options
+    assert f'data-value="{team[0].pk}"' not in options
+    assert 'data-value="null"' in signed_in.get("/customers/owners/_hx/").content.decode()
+    crowd = signed_in.get("/customers/owners/_hx/", {"q": "agent"}).content.decode()
+    assert crowd.count('role="option"') == 21 and "More match" in crowd  # "Anyone" + 20, then "type more"
+
+    # Its value filters the list, and the chosen name is shown back in the box.
+    page = signed_in.get("/customers/", {"owner": chloe.pk}).content.decode()
+    assert shown(signed_in.get("/customers/", {"owner": chloe.pk})) == ["Owned ByChloe"]
+    assert 'value="Chloé Lefèvre"' in page
+    assert "Owned ByNobody" in shown(signed_in.get("/customers/", {"owner": "null"}))
+    assert "Owned ByChloe" not in shown(signed_in.get("/customers/", {"owner": "null"}))

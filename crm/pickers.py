@@ -3,8 +3,8 @@
 
 ``SearchPickerWidget`` renders the picker for a form field: one hidden input carrying the chosen
 value (or, with ``multiple``, one per chosen item, shown as removable chips) and a combobox whose
-``q`` is sent to ``search_url``; that view answers with ``channels/pickers/options.html`` (a
-``listbox`` of ``option``s). ``channels/static/channels/picker.js`` does the keyboard (arrows,
+``q`` is sent to ``search_url``; that view answers with ``pickers/options.html`` (a
+``listbox`` of ``option``s). ``static/relais/picker.js`` does the keyboard (arrows,
 Enter, Escape), the choosing, and refuses to submit a name typed but not chosen.
 """
 
@@ -20,7 +20,7 @@ PICKER_RESULTS = 20
 
 
 class SearchPickerWidget(forms.Widget):
-    template_name = "channels/pickers/picker.html"
+    template_name = "pickers/picker.html"
 
     def __init__(
         self,

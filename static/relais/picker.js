@@ -70,6 +70,8 @@
       p.input.value = label;
       validate(p);
     }
+    // A form that reacts to its fields (the customer list's filters) hears the choice.
+    (p.value || p.chosen).dispatchEvent(new Event("change", { bubbles: true }));
     close(p);
     p.input.focus();
   }
