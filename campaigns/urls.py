@@ -5,4 +5,5 @@ from django.urls import include, path
 app_name = "campaigns"
 urlpatterns: list = [
     path("", include("campaigns.urls_campaigns")),
+    path("segments/", include("campaigns.urls_segments")),
 ]

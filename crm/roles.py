@@ -112,6 +112,14 @@ _SUPERVISOR = [
 _MARKETER = ["crm.use_marketing", "crm.view_analytics", "crm.use_api_tokens", *_CUSTOMER_READ,
              "customers.add_savedfilter", *_CHANNELS_READ, "channels.add_letterbatch", "channels.view_letterbatch",
              "channels.add_responsetemplate", "channels.change_responsetemplate"]  # fmt: skip
+# Campaigns (segments, templates, campaigns and their messages): the marketers' own area.
+_CAMPAIGNS = [
+    "campaigns.view_segment", "campaigns.add_segment", "campaigns.change_segment", "campaigns.delete_segment",
+    "campaigns.refresh_segment", "campaigns.view_template", "campaigns.add_template", "campaigns.change_template",
+    "campaigns.view_campaign", "campaigns.add_campaign", "campaigns.change_campaign", "campaigns.manage_campaign",
+    "campaigns.view_message",
+]  # fmt: skip
+_MARKETER += _CAMPAIGNS
 _ADMIN = sorted(
     {
         *_SUPERVISOR,
@@ -163,6 +171,14 @@ _ADMIN = sorted(
         "channels.view_agentprofile",
         "channels.add_agentprofile",
         "channels.change_agentprofile",
+        "campaigns.view_pressurepolicy",
+        "campaigns.change_pressurepolicy",
+        "campaigns.view_senderidentity",
+        "campaigns.add_senderidentity",
+        "campaigns.change_senderidentity",
+        "campaigns.view_suppression",
+        "campaigns.add_suppression",
+        "campaigns.delete_suppression",
     }
 )
 

@@ -341,6 +341,8 @@ def _segment_member(ctx: CompileContext, node: Node) -> Sql:
     """Inline the other segment's rules when it is dynamic (fresh), read its members when static."""
     from campaigns.segments.compiler import compile_predicate
 
+    if node.op not in ("eq", "ne"):  # membership is yes or no: "is" or "is not" one segment
+        raise RuleError(node.path + ".op", str(_("operator not allowed for this field (allowed: eq, ne)")))
     segment_id = node.value
     if segment_id in ctx.stack:
         raise RuleError(node.path + ".value", str(_("this segment refers back to itself (a cycle): refused")))

@@ -398,7 +398,8 @@ def segment_static_from_filter(*, name: str, saved_filter: SavedFilter, acting_u
     filterset = CustomerFilter(QueryDict(saved_filter.query), queryset=Customer.objects.live())
     if not filterset.is_valid():
         raise ApplicationError("invalid_filter", _("This saved filter is no longer valid."), field="saved_filter")
-    sql, params = filterset.qs.order_by().values("pk").query.sql_with_params()
+    # values_list of "id" (not "pk", which Django aliases "pk" in the SQL): the column read below.
+    sql, params = filterset.qs.order_by().values_list("id", flat=True).query.sql_with_params()
     detail = {"saved_filter": saved_filter.pk, "saved_filter_name": saved_filter.name, "query": saved_filter.query}
     segment = _static_create(name=name, description=description, source=Segment.Source.SAVED_FILTER,
                              detail=detail, acting_user=acting_user)  # fmt: skip

@@ -45,6 +45,7 @@ MARKERS = {
     "call": CUSTOMER_NAME, "thread": THREAD_SUBJECT, "attachment": "photo du colis", "chat": CHAT_VISITOR,
     "callback": CALLBACK_REASON, "follow_up": FOLLOW_UP_TITLE, "batch": BATCH_NAME, "letter": LETTER_SUBJECT,
     "saved_filter": "Mes clients", "import_job": IMPORT_NAME, "token": "Jeton accès",
+    "segment": "Segment accès", "campaign_template": "Modèle accès", "campaign": "Campagne accès",
 }  # fmt: skip
 
 
@@ -142,4 +143,20 @@ def build_world(settings, tmp_path) -> World:
         file=ContentFile(b"given_name;family_name\nAlix;Ownerson\n", name=IMPORT_NAME),
     )  # fmt: skip
     o["token"], _key = services.api_token_create(user=owner, name="Jeton accès", acting_user=owner)
+    _campaign_objects(o)
     return world
+
+
+def _campaign_objects(o: dict) -> None:
+    """A segment holding the customer, an email template and a draft campaign on them."""
+    from campaigns.models import Segment, SegmentMember, Template
+    from campaigns.services.campaigns import campaign_create
+
+    o["segment"] = segment = Segment.objects.create(name=MARKERS["segment"], rules={"all": []}, size=1)
+    SegmentMember.objects.create(segment=segment, customer=o["customer"])
+    o["campaign_template"] = template = Template.objects.create(
+        name=MARKERS["campaign_template"], channel="email", language="fr", subject="Bonjour",
+        html="<p>Bonjour {{ customer.given_name }}</p>",
+    )  # fmt: skip
+    o["campaign"] = campaign_create(acting_user=None, name=MARKERS["campaign"], channel="email", template=template,
+                                    segments=[segment])  # fmt: skip
