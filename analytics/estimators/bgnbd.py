@@ -35,8 +35,9 @@ def log_likelihood(params, x, t_x, T) -> np.ndarray:
     """Each customer's log-likelihood under (r, alpha, a, b) (the paper's equation 6)."""
     r, alpha, a, b = params
     x, t_x, T = _arrays(x, t_x, T)
-    common = (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-              + special.gammaln(a + b) + special.gammaln(b + x) - special.gammaln(b) - special.gammaln(a + b + x))  # fmt: skip
+    gammaln = special.gammaln
+    common = (gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+              + gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x))  # fmt: skip
     survived = -(r + x) * np.log(alpha + T)
     repeat = x > 0
     # For x = 0 the "dropped out after the last purchase" term does not exist; -inf keeps logaddexp exact.
@@ -56,13 +57,18 @@ def fit(x, t_x, T, *, weights=None, start=(1.0, 1.0, 1.0, 1.0)) -> BgNbdParams:
         raise ValueError("the BG/NBD model needs customers with repeat purchases")
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     # The time unit is the caller's: scale alpha's start to the data so any unit converges alike.
-    start = np.log(np.array([start[0], start[1] * max(float(np.average(T, weights=w)) / 30.0, 1e-6), start[2], start[3]]))
+    alpha_start = start[1] * max(float(np.average(T, weights=w)) / 30.0, 1e-6)
+    start = np.log(np.array([start[0], alpha_start, start[2], start[3]]))
 
     def negative(log_params):
         value = -np.dot(w, log_likelihood(np.exp(log_params), x, t_x, T))
         return value if np.isfinite(value) else 1e300
 
-    result = optimize.minimize(negative, start, method="Nelder-Mead",
+    # Bounds on the log-parameters: when every customer buys at the same rate the likelihood keeps rising
+    # with r and alpha together (the gamma tends to a point mass) and the fit would run off to 1e8, where
+    # the hypergeometric function of the forecasts overflows. r <= e^6 is already a near point mass.
+    bounds = [(-8.0, 6.0), (-8.0, 14.0), (-8.0, 8.0), (-8.0, 8.0)]
+    result = optimize.minimize(negative, np.clip(start, -8.0, 6.0), method="Nelder-Mead", bounds=bounds,
                                options={"xatol": 1e-7, "fatol": 1e-7, "maxiter": 20000, "maxfev": 20000})  # fmt: skip
     r, alpha, a, b = np.exp(result.x)
     return BgNbdParams(float(r), float(alpha), float(a), float(b), float(-result.fun))
@@ -73,7 +79,8 @@ def _odds_dropped(params: BgNbdParams, x, t_x, T) -> np.ndarray:
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     repeat = x > 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        log_odds = np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+        log_odds = (np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0))
+                    + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)))  # fmt: skip
         return np.where(repeat, np.exp(np.minimum(log_odds, 700.0)), 0.0)
 
 
