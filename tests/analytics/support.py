@@ -48,3 +48,13 @@ def ten_buyers() -> list[Customer]:
             order(customer, last + 20 * n, "50.00", channel="store" if k == 10 else "web")
         order(customer, 1, "999.00", status="cancelled")
     return customers
+
+
+def catalogue() -> dict[str, Product]:
+    """Eight products in four categories (two each), priced 10..80 EUR."""
+    rows = [("BOOK-1", "Roman", "books", 10), ("BOOK-2", "Essai", "books", 20), ("MUS-1", "Album", "music", 30),
+            ("MUS-2", "Vinyle", "music", 40), ("GAME-1", "Jeu", "games", 50), ("GAME-2", "Console", "games", 60),
+            ("TEA-1", "Thé", "tea", 70), ("TEA-2", "Théière", "tea", 80)]  # fmt: skip
+    products = Product.objects.bulk_create([Product(sku=sku, name=name, category=category, price=Decimal(price))
+                                            for sku, name, category, price in rows])  # fmt: skip
+    return {product.sku: product for product in products}
