@@ -82,7 +82,9 @@ def offers_log(*, customer_id: int, offers: list, placement: str, site_id: int |
 def offers_clicks_record(*, since: datetime.datetime | None = None) -> int:
     """Mark offers clicked when the customer clicked or viewed that product within a day of seeing it.
 
-    Set-based (one UPDATE ... FROM over the web events); an offer already marked keeps its first click.
+    Each web event credits the latest showing of that product before it (a product shown three times
+    then clicked once counts one click). Set-based: one UPDATE ... FROM, driven by the recent offers
+    and the customer-keyed index of web events; an offer already marked keeps its first click.
     """
     since = since or timezone.now() - datetime.timedelta(days=30)
     with connection.cursor() as cursor:
@@ -90,16 +92,20 @@ def offers_clicks_record(*, since: datetime.datetime | None = None) -> int:
             f"""
             UPDATE {IMPRESSION} i SET clicked_at = hit.first_at
             FROM (
-                SELECT i2.id, min(e.occurred_at) AS first_at
-                FROM {IMPRESSION} i2
-                JOIN {PRODUCT} p ON p.id = i2.product_id
-                JOIN {WEB_EVENT} e ON e.customer_id = i2.customer_id AND e.product_sku = p.sku
-                     AND e.event_type = ANY(%(types)s) AND e.occurred_at >= i2.shown_at
-                     AND e.occurred_at <= i2.shown_at + %(window)s
-                WHERE i2.clicked_at IS NULL AND i2.shown_at >= %(since)s
-                GROUP BY i2.id
+                SELECT impression_id, min(occurred_at) AS first_at
+                FROM (
+                    SELECT DISTINCT ON (e.id) e.id, e.occurred_at, i2.id AS impression_id
+                    FROM {IMPRESSION} i2
+                    JOIN {PRODUCT} p ON p.id = i2.product_id
+                    JOIN {WEB_EVENT} e ON e.customer_id = i2.customer_id AND e.product_sku = p.sku
+                         AND e.event_type = ANY(%(types)s) AND e.occurred_at >= i2.shown_at
+                         AND e.occurred_at <= i2.shown_at + %(window)s
+                    WHERE i2.shown_at >= %(since)s
+                    ORDER BY e.id, i2.shown_at DESC, i2.id DESC
+                ) credited
+                GROUP BY impression_id
             ) hit
-            WHERE i.id = hit.id
+            WHERE i.id = hit.impression_id AND i.clicked_at IS NULL
             """,
             {"types": [WebEventType.CLICK.value, WebEventType.PRODUCT_VIEW.value, WebEventType.CART_ADD.value],
              "window": CLICK_WINDOW, "since": since},
