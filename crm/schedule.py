@@ -87,6 +87,14 @@ DEFAULT_JOBS = [
         description="Queues a refresh of every dynamic segment older than SEGMENT_REFRESH_MINUTES, every 15 minutes.",
         queue="segments",
     ),
+    Job(
+        name="Customer scores and recommendations",
+        task="analytics.scores_compute_task",
+        crontab={"minute": "7", "hour": "5"},
+        description="Recomputes every customer's RFM, BG/NBD, CLV, churn risk and responsiveness scores, the "
+        "product similarities and the offer clicks, every night at 05:07 (Europe/Paris).",
+        queue="analytics",
+    ),
 ]
 
 

@@ -1,0 +1,1 @@
+"""Writes of the analytics app: the nightly scores, the recommendations and the offers shown."""

@@ -1,0 +1,1 @@
+"""What the analytics app hooks into from ``AnalyticsConfig.ready()``: segment conditions, 360 panels."""
