@@ -6,7 +6,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 # One wiring module per area registers its segment conditions, 360 panels and hooks.
-WIRING = ["segments", "panels"]
+WIRING = ["segments", "panels", "merge"]
 
 
 class AnalyticsConfig(AppConfig):

@@ -47,7 +47,8 @@ def test_a_supervisor_sees_the_team_with_counts_per_role(client, supervisor, mak
 def test_a_marketer_sees_neither_team_nor_operations(client, marketer):
     client.force_login(marketer)
     response = client.get(reverse("home"))
-    assert nav_keys(response) == {"home", "customers", "cases", "letter_batches", "api_tokens", "api_docs"}
+    assert nav_keys(response) == {"home", "customers", "cases", "letter_batches", "api_tokens", "api_docs",
+                                  "segments", "campaigns", "campaign_templates"}
     assert "Marketing: segments" in response.content.decode()
 
 

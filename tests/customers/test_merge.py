@@ -50,6 +50,7 @@ from tests.customers_factories import (
     InvoiceFactory,
     MobileFactory,
     OrderFactory,
+    ProductFactory,
     OrderLineFactory,
 )
 
@@ -187,7 +188,28 @@ def _tracking_event(customer):
     )
 
 
+def _score(customer, **fields):
+    from analytics.models import CustomerScore
+
+    return CustomerScore.objects.create(customer=customer, computed_at=timezone.now(), **fields)
+
+
+def _score_month(customer, month=datetime.date(2026, 11, 1), **fields):
+    from analytics.models import CustomerScoreMonth
+
+    return CustomerScoreMonth.objects.create(customer=customer, month=month, computed_at=timezone.now(), **fields)
+
+
+def _offer_shown(customer):
+    from analytics.models import OfferImpression
+
+    return OfferImpression.objects.create(customer=customer, product=ProductFactory(), placement="agent")
+
+
 BUILDERS.update({
+    "analytics.CustomerScore.customer": _score,
+    "analytics.CustomerScoreMonth.customer": _score_month,
+    "analytics.OfferImpression.customer": _offer_shown,
     "campaigns.SegmentMember.customer": _segment_member,
     "campaigns.SegmentMembershipChange.customer": _membership_change,
     "campaigns.Message.customer": _message,
@@ -466,3 +488,20 @@ def test_a_browser_linked_to_both_customers_is_kept_once(supervisor):
         (survivor.pk, "phone-browser", "login"),
         (survivor.pk, "same-browser", "login"),
     ]
+
+
+def test_scores_keep_one_row_per_customer_and_month_the_survivors_winning(supervisor):
+    from analytics.models import CustomerScore, CustomerScoreMonth
+
+    survivor, duplicate = CustomerFactory(), CustomerFactory()
+    _score(survivor, frequency=7)
+    _score(duplicate, frequency=2)
+    _score_month(survivor, month=datetime.date(2026, 11, 1), frequency=7)
+    _score_month(duplicate, month=datetime.date(2026, 11, 1), frequency=2)
+    _score_month(duplicate, month=datetime.date(2026, 10, 1), frequency=1)
+
+    customer_merge(survivor=survivor, duplicate=duplicate, acting_user=supervisor)
+
+    assert list(CustomerScore.objects.values_list("customer_id", "frequency")) == [(survivor.pk, 7)]
+    months = CustomerScoreMonth.objects.order_by("month").values_list("customer_id", "month", "frequency")
+    assert list(months) == [(survivor.pk, datetime.date(2026, 10, 1), 1), (survivor.pk, datetime.date(2026, 11, 1), 7)]
