@@ -50,8 +50,8 @@ from tests.customers_factories import (
     InvoiceFactory,
     MobileFactory,
     OrderFactory,
-    ProductFactory,
     OrderLineFactory,
+    ProductFactory,
 )
 
 pytestmark = pytest.mark.django_db
