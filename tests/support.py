@@ -107,3 +107,17 @@ class SmtpSink:
         from email import message_from_bytes, policy
 
         return [message_from_bytes(e.original_content, policy=policy.default) for e in self.envelopes]
+
+
+def browser_context_close(context, *, settle_ms: int = 500) -> None:
+    """Close a Playwright context whose pages may be tracked (track.js): leaving a page sends a last
+    beacon that the live server writes to the database. Leave each page first and give that beacon
+    time to land, so it does not race the test database's flush at teardown (a deadlock seen there)."""
+    for page in context.pages:
+        try:
+            page.goto("about:blank")
+        except Exception:  # noqa: BLE001 - a page already gone has nothing to send
+            continue
+    if context.pages:
+        context.pages[0].wait_for_timeout(settle_ms)
+    context.close()

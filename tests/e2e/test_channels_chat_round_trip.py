@@ -21,6 +21,7 @@ from channels.models import Conversation, WebEvent
 from tests.channels_factories import QueueFactory
 from tests.customers_factories import CustomerFactory, EmailFactory, ProductFactory
 from tests.e2e.test_channels_web import wait_for
+from tests.support import browser_context_close
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -90,7 +91,7 @@ def test_the_widget_shows_one_form_at_a_time_with_its_button_in_view(browser, li
         widget.locator("[data-relais=tab-chat]").click()
         assert_one_form_shown(widget, page, chat=True)
     finally:
-        context.close()
+        browser_context_close(context)
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390", "1440"])
@@ -195,5 +196,5 @@ def test_a_visitor_and_an_agent_chat_both_ways_and_the_pushed_pages_reach_the_vi
         expect(console.get_by_test_id("chat-line-visitor").last).to_contain_text("Thanks, bye")
         assert Conversation.objects.get().status == "open"
     finally:
-        visitor_context.close()
-        staff_context.close()
+        browser_context_close(visitor_context)
+        browser_context_close(staff_context)

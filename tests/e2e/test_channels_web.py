@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from channels.demo_web import demo_site_ensure
 from channels.models import VisitorLink, WebEvent
 from tests.customers_factories import EmailFactory, ProductFactory
+from tests.support import browser_context_close
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -65,7 +66,7 @@ def test_with_do_not_track_nothing_is_sent(browser, live_server):
 
     assert page.evaluate("window.relais.visitorId()") is None
     assert WebEvent.objects.count() == 0
-    context.close()
+    browser_context_close(context)
 
 
 def test_with_a_consent_banner_nothing_is_sent_before_the_visitor_accepts(page, live_server):
