@@ -29,6 +29,9 @@ def test_an_agent_sends_an_sms_from_the_360_page(page, live_server, make_staff, 
     page.wait_for_url(f"{live_server.url}/")
     page.goto(f"{live_server.url}/customers/{customer.pk}/")
     page.get_by_test_id("composer-sms").click()
+    # The composer opens in place (htmx) or, when the click beats the page's scripts, as its own page:
+    # either way, choose the template once that page has settled, as a person would.
+    page.wait_for_load_state("networkidle")
 
     page.select_option("#id_template", label="Colis (fr)")  # htmx swaps the text in, no reload
     body = page.locator("#id_body")
