@@ -20,3 +20,6 @@ application = RelaisASGIHandler()
 # show up as the slowest requests (the p95 of a signed-in page, docs/benchmarks.md).
 gc.collect()
 gc.freeze()
+# A page allocates tens of thousands of short-lived objects (template nodes' output, model rows): at
+# Python's default of a young collection every 700 allocations, collections run many times per page.
+gc.set_threshold(50_000, 20, 20)
