@@ -19,7 +19,6 @@ v1_urlpatterns = [
     # Apps mount their endpoints by dotted path, so this package imports none of them.
     path("", include("customers.api.urls")),
     path("", include("channels.api.urls")),
-    path("", include("analytics.api_urls")),
 ]
 
 urlpatterns = [
